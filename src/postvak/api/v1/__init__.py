@@ -1,0 +1,1 @@
+"""The sender REST API, version 1: a FastAPI app mounted at /api/v1."""

@@ -1,0 +1,40 @@
+"""Sender route for the status event feed."""
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from postvak.api.v1.deps import current_sender, runtime_of
+from postvak.api.v1.openapi import json_response, problem_responses
+from postvak.errors import Forbidden, RateLimited, Unauthorized, ValidationFailed
+from postvak.messages import service as messages
+from postvak.messages.schemas import EventFeedOut
+from postvak.senders.models import Sender
+
+router = APIRouter(tags=["events"])
+
+
+@router.get(
+    "/events",
+    operation_id="listEvents",
+    summary="Follow the status events of the sender's letters",
+    description=(
+        "Events in a stable order. Pass the returned nextCursor as `after` until `events` is "
+        "empty: every event is read exactly once, also while letters are being delivered."
+    ),
+    response_model=EventFeedOut,
+    responses=problem_responses(Unauthorized, Forbidden, RateLimited, ValidationFailed),
+)
+async def list_events(
+    request: Request,
+    after: str | None = Query(default=None, max_length=200, description="A nextCursor from before."),
+    limit: int = Query(default=100, ge=1, le=1000),
+    sender: Sender = Depends(current_sender),
+) -> Response:
+    runtime = runtime_of(request)
+
+    def run() -> EventFeedOut:
+        with runtime.database.unit_of_work(write=False) as session:
+            return messages.event_feed(session, sender.id, after, limit)
+
+    return json_response(await run_in_threadpool(run), 200)

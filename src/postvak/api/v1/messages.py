@@ -1,0 +1,117 @@
+"""Sender routes for letters: deliver one, deliver a batch, read one back."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from postvak.api.v1.delivery import deliver_letters
+from postvak.api.v1.deps import current_sender, json_body, runtime_of
+from postvak.api.v1.openapi import json_response, problem_responses, request_body
+from postvak.errors import (
+    AttachmentRejected,
+    DuplicateReference,
+    Forbidden,
+    InvalidRecipient,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from postvak.messages import rules
+from postvak.messages import service as messages
+from postvak.messages.schemas import BatchOut, BatchResultOut, MessageBatchIn, MessageIn, MessageOut
+from postvak.senders.models import Sender
+
+router = APIRouter(tags=["messages"])
+
+_AUTH = (Unauthorized, Forbidden, RateLimited)
+_DELIVERY = (ValidationFailed, InvalidRecipient, AttachmentRejected, PayloadTooLarge,
+             UnsupportedMediaType, NotFound)
+
+
+@router.post(
+    "/messages",
+    operation_id="deliverMessage",
+    summary="Deliver one letter",
+    description=(
+        "Stores the letter in the recipient's mailbox (created when needed) and answers 201. "
+        "Retrying with the same senderReference and identical content answers 200 with the "
+        "same message; different content answers 409."
+    ),
+    status_code=201,
+    response_model=MessageOut,
+    responses={200: {"description": "The letter was stored before (idempotent retry).",
+                     "model": MessageOut},
+               **problem_responses(*_AUTH, *_DELIVERY, DuplicateReference)},
+    openapi_extra=request_body(MessageIn),
+)
+async def deliver_message(request: Request, sender: Sender = Depends(current_sender)) -> Response:
+    raw = await json_body(request)
+    runtime = runtime_of(request)
+
+    def run() -> tuple[int, MessageOut]:
+        [outcome] = deliver_letters(runtime, sender, [raw])
+        if outcome.problem is not None:
+            raise outcome.problem
+        with runtime.database.unit_of_work(write=False) as session:
+            view = messages.message_view(session, sender.id, str(outcome.message_id))
+        return (201 if outcome.outcome == "created" else 200), view
+
+    status, view = await run_in_threadpool(run)
+    return json_response(view, status)
+
+
+@router.post(
+    "/message-batches",
+    operation_id="deliverMessageBatch",
+    summary="Deliver up to 1000 letters",
+    description=(
+        "Each item is judged alone: bad items are rejected with a problem, good items are "
+        "stored. Results come in request order. When the answer arrives every created or "
+        "existing item is durably stored."
+    ),
+    response_model=BatchOut,
+    responses=problem_responses(*_AUTH, ValidationFailed, PayloadTooLarge, UnsupportedMediaType),
+    openapi_extra=request_body(MessageBatchIn),
+)
+async def deliver_message_batch(request: Request, sender: Sender = Depends(current_sender)) -> Response:
+    body = await json_body(request)
+    items = body.get("messages") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise ValidationFailed("messages: give a non-empty list of letters")
+    if len(items) > rules.MAX_BATCH:
+        raise ValidationFailed(f"messages: at most {rules.MAX_BATCH} letters per batch")
+    runtime = runtime_of(request)
+    base_url = runtime.settings.base_url
+    outcomes = await run_in_threadpool(deliver_letters, runtime, sender, items)
+    results = [
+        BatchResultOut(
+            index=o.index, outcome=o.outcome,
+            id=str(o.message_id) if o.message_id else None,
+            problem=o.problem.to_dict(base_url, f"{request.url.path}#/messages/{o.index}")
+            if o.problem else None,
+        )
+        for o in outcomes
+    ]
+    return json_response(BatchOut(results=results), 200)
+
+
+@router.get(
+    "/messages/{messageId}",
+    operation_id="getMessage",
+    summary="Read a letter's fields, status and events",
+    response_model=MessageOut,
+    responses=problem_responses(*_AUTH, NotFound),
+)
+async def get_message(messageId: str, request: Request, sender: Sender = Depends(current_sender)) -> Response:  # noqa: N803
+    runtime = runtime_of(request)
+
+    def run() -> MessageOut:
+        with runtime.database.unit_of_work(write=False) as session:
+            return messages.message_view(session, sender.id, messageId)
+
+    return json_response(await run_in_threadpool(run), 200)

@@ -1,0 +1,76 @@
+"""The default BlobStore: one file per blob under a local directory."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from postvak.blobs.store import BlobMissing
+
+# Only hex keys reach the filesystem: no separators, dots or drive letters can slip through.
+_KEY = re.compile(r"[0-9a-f]{16,128}")
+
+
+class FilesystemBlobStore:
+    """Blobs at root/ab/cd/<key>; the two fan-out levels keep directories small."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = Path(root)
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        if path.exists():
+            return  # same key, same content: the first write stands
+        self._make_dirs(path.parent)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        # The rename is durable only once the directory entry is on disk.
+        _fsync_dir(path.parent)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise BlobMissing(key) from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        _fsync_dir(path.parent)
+
+    def _path(self, key: str) -> Path:
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
+            raise ValueError(f"invalid blob key {key!r}")
+        return self._root / key[:2] / key[2:4] / key
+
+    def _make_dirs(self, leaf: Path) -> None:
+        if leaf.is_dir():
+            return
+        leaf.mkdir(parents=True, exist_ok=True)
+        # New fan-out directories must be durable too, or the blob can vanish with them.
+        _fsync_dir(leaf.parent)
+        _fsync_dir(leaf.parent.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

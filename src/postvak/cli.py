@@ -1,0 +1,248 @@
+"""The `postvak` command: serve, work, migrate, onboard senders, rotate keys, send files, demo."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from postvak.config import Settings, get_settings
+from postvak.errors import Problem
+
+app = typer.Typer(help="Postvak: the government's digital mailbox.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+senders_app = typer.Typer(help="Sender organisations and their API keys.", no_args_is_help=True)
+keys_app = typer.Typer(help="Encryption keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(senders_app, name="senders")
+app.add_typer(keys_app, name="keys")
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _runtime(settings: Settings | None = None, *, migrate: bool = True):
+    from postvak.kit.logging import configure_logging
+    from postvak.migrate import upgrade
+    from postvak.runtime import build_runtime
+
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    runtime = build_runtime(settings)
+    if migrate:
+        upgrade(runtime.database)
+    return runtime
+
+
+def _emit(result: dict, as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        print(json.dumps(result, default=str))
+    else:
+        for line in lines:
+            out.print(line)
+
+
+def _fail(problem: Problem, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"error": problem.slug, "detail": problem.detail}))
+    else:
+        err.print(f"[red]{problem.title}:[/red] {problem.detail}")
+    raise typer.Exit(2)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations."""
+    _runtime()
+    out.print("database is up to date")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    worker: bool = typer.Option(True, "--worker/--no-worker", help="Run the background worker thread."),
+) -> None:
+    """Serve the web pages and the sender API (and the worker thread)."""
+    _serve(_runtime(), host, port, worker)
+
+
+def _serve(runtime, host: str, port: int, with_worker: bool) -> None:
+    import uvicorn
+
+    from postvak.app import build_app
+    from postvak.jobs.worker import Worker
+    from postvak.runtime import job_handlers
+
+    background = None
+    if with_worker:
+        background = Worker(runtime.database, job_handlers(), poll_seconds=runtime.settings.worker_poll_seconds)
+        background.start_thread()
+    try:
+        uvicorn.run(build_app(runtime), host=host, port=port, log_config=None, access_log=False,
+                    timeout_graceful_shutdown=10)
+    finally:
+        if background:
+            background.stop()
+
+
+@app.command()
+def worker() -> None:
+    """Run only the background worker (scale-out: any number of these on PostgreSQL)."""
+    from postvak.jobs.worker import Worker
+    from postvak.runtime import job_handlers
+
+    runtime = _runtime()
+    Worker(runtime.database, job_handlers(), poll_seconds=runtime.settings.worker_poll_seconds).run_forever()
+
+
+@senders_app.command("create")
+def senders_create(
+    name: str = typer.Option(..., help="The organisation's name, as citizens will see it."),
+    oin: str = typer.Option(..., help="The organisation's OIN (20 digits)."),
+    kind: str = typer.Option(..., help="municipality, water-board, province, national or other."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Register an organisation and print its id and a new API key (shown only now)."""
+    from postvak.senders import service
+
+    runtime = _runtime()
+    try:
+        with runtime.database.unit_of_work() as session:
+            sender = service.register_sender(session, name=name, oin=oin, kind=kind)
+            key = service.issue_api_key(session, sender.id)
+    except Problem as problem:
+        _fail(problem, as_json)
+    result = {"id": str(sender.id), "name": sender.name, "oin": sender.oin, "kind": sender.kind,
+              "apiKeyId": str(key.id), "apiKey": key.api_key}
+    _emit(result, as_json, [f"organisation {sender.name} registered with id {sender.id}",
+                            f"API key (shown once): {key.api_key}"])
+
+
+@senders_app.command("list")
+def senders_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List the registered organisations and their API keys (never the keys themselves)."""
+    from postvak.senders import repository
+
+    runtime = _runtime()
+    with runtime.database.unit_of_work(write=False) as session:
+        rows = [
+            {"id": str(s.id), "name": s.name, "oin": s.oin, "kind": s.kind, "status": s.status,
+             "keys": [{"id": str(k.id), "prefix": k.prefix, "revoked": k.revoked_at is not None}
+                      for k in repository.list_keys(session, s.id)]}
+            for s in repository.list_senders(session)
+        ]
+    _emit({"senders": rows}, as_json,
+          [f"{r['id']}  {r['oin']}  {r['status']:9}  {r['name']}  ({len(r['keys'])} keys)" for r in rows])
+
+
+@senders_app.command("add-key")
+def senders_add_key(sender_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Issue another API key for an organisation (e.g. to rotate keys without downtime)."""
+    from postvak.senders import service
+
+    runtime = _runtime()
+    try:
+        with runtime.database.unit_of_work() as session:
+            key = service.issue_api_key(session, _uuid(sender_id))
+    except Problem as problem:
+        _fail(problem, as_json)
+    _emit({"apiKeyId": str(key.id), "apiKey": key.api_key}, as_json, [f"API key (shown once): {key.api_key}"])
+
+
+@senders_app.command("revoke-key")
+def senders_revoke_key(key_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Revoke an API key: requests with it are refused from now on."""
+    from postvak.senders import service
+
+    runtime = _runtime()
+    try:
+        with runtime.database.unit_of_work() as session:
+            service.revoke_api_key(session, _uuid(key_id))
+    except Problem as problem:
+        _fail(problem, as_json)
+    _emit({"apiKeyId": key_id, "revoked": True}, as_json, ["API key revoked"])
+
+
+@senders_app.command("set-status")
+def senders_set_status(sender_id: str, status: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Suspend (`suspended`) or re-activate (`active`) an organisation."""
+    from postvak.senders import service
+
+    runtime = _runtime()
+    try:
+        with runtime.database.unit_of_work() as session:
+            service.set_sender_status(session, _uuid(sender_id), status)
+    except Problem as problem:
+        _fail(problem, as_json)
+    _emit({"id": sender_id, "status": status}, as_json, [f"organisation is now {status}"])
+
+
+@keys_app.command("rotate")
+def keys_rotate(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Make a new key-encryption key and re-wrap every data key under it (content is not re-encrypted)."""
+    from postvak.attachments.service import rewrap_blob_keys
+    from postvak.messages.service import rewrap_body_keys
+
+    runtime = _runtime()
+    new_id = runtime.keyring.rotate()
+    with runtime.database.unit_of_work() as session:
+        letters = rewrap_body_keys(session, runtime.keyring)
+        files = rewrap_blob_keys(session, runtime.keyring)
+    _emit({"keyId": new_id, "letters": letters, "attachments": files}, as_json,
+          [f"new key {new_id}; re-wrapped {letters} letters and {files} attachments"])
+
+
+@app.command()
+def send(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines, one letter a line."),
+    api_url: str = typer.Option(..., help="e.g. http://127.0.0.1:8000"),
+    api_key: str = typer.Option(..., envvar="POSTVAK_API_KEY"),
+    batch_size: int = typer.Option(1000, min=1, max=1000),
+    concurrency: int = typer.Option(4, min=1, max=16),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Send a JSON-lines file of letters through the API in batches, with a progress bar."""
+    from postvak.sending import send_file
+
+    summary = send_file(file, api_url, api_key, batch_size=batch_size, concurrency=concurrency,
+                        progress=not as_json, console=err)
+    _emit(summary.as_dict(), as_json, summary.lines())
+    if summary.failed_batches:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(port: int = typer.Option(8000), host: str = typer.Option("127.0.0.1")) -> None:
+    """Create a fresh SQLite demo with organisations and letters, and serve it."""
+    from postvak.demo import seed_demo
+
+    settings = get_settings()
+    data_dir = settings.data_dir / "demo"
+    shutil.rmtree(data_dir, ignore_errors=True)  # the demo always starts from scratch
+    settings = settings.model_copy(
+        update={"data_dir": data_dir, "database_url": "", "base_url": f"http://{host}:{port}"}
+    )
+    runtime = _runtime(settings)
+    for line in seed_demo(runtime):
+        out.print(line)
+    out.print(f"\nPostvak demo on [bold]http://{host}:{port}[/bold] — API docs at /api/v1/docs. Ctrl-C stops.")
+    _serve(runtime, host, port, True)
+
+
+def _uuid(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        from postvak.errors import ValidationFailed
+
+        raise ValidationFailed("not an id") from None
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,55 @@
+"""One Settings object, read from POSTVAK_* environment variables."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POSTVAK_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_url: str = "smtp://127.0.0.1:1025"
+
+    # Sender API limits; the letter limits themselves are fixed by API.md (messages/rules.py).
+    max_request_bytes: int = 1 * 1024 * 1024
+    max_message_request_bytes: int = 32 * 1024 * 1024
+    max_batch_request_bytes: int = 64 * 1024 * 1024
+    sender_rate_per_second: float = 50.0
+    sender_rate_burst: int = 100
+
+    # PDF inspection runs in a child process with these limits.
+    pdf_check_seconds: float = 10.0
+    pdf_check_memory_mib: int = 512
+
+    worker_poll_seconds: float = 1.0
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'postvak.db').resolve()}"
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / "keys.json"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL, or None for any other database."""
+    prefix = "sqlite:///"
+    return Path(url[len(prefix):]) if url.startswith(prefix) else None

@@ -1,0 +1,54 @@
+"""Every query on the outbox: enqueue, claim due jobs, finish or reschedule them."""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from postvak.jobs.models import Job
+from postvak.kit.sql import insert_ignoring_conflicts
+
+
+def enqueue(session: Session, rows: Sequence[dict]) -> None:
+    """Rows with kind, dedupe_key, payload and due_at; a dedupe key already queued is skipped."""
+    rows = [{"attempts": 0, **row} for row in sorted(rows, key=lambda r: r["dedupe_key"])]
+    insert_ignoring_conflicts(session, Job.__table__, rows, ["dedupe_key"])
+
+
+def claim(session: Session, now: datetime, lease: timedelta, limit: int) -> list[Job]:
+    """Lease up to `limit` due jobs to this worker.
+
+    On PostgreSQL, FOR UPDATE SKIP LOCKED lets several workers claim side by side without
+    taking the same job; on SQLite the claiming transaction holds the write lock already.
+    """
+    query = (
+        select(Job)
+        .where(Job.done_at.is_(None), Job.due_at <= now,
+               or_(Job.locked_until.is_(None), Job.locked_until < now))
+        .order_by(Job.due_at, Job.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    jobs = list(session.scalars(query))
+    if jobs:
+        session.execute(
+            update(Job).where(Job.id.in_([j.id for j in jobs]))
+            .values(locked_until=now + lease, attempts=Job.attempts + 1)
+        )
+    return jobs
+
+
+def finish(session: Session, job_id: int, now: datetime) -> None:
+    session.execute(update(Job).where(Job.id == job_id).values(done_at=now, locked_until=None))
+
+
+def reschedule(session: Session, job_id: int, due_at: datetime, error: str) -> None:
+    session.execute(
+        update(Job).where(Job.id == job_id).values(due_at=due_at, locked_until=None, last_error=error[:1000])
+    )
+
+
+def pending_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Job).where(Job.done_at.is_(None))) or 0

@@ -1,0 +1,22 @@
+"""Background work of letters: publishing a scheduled letter at its publishAt."""
+
+from sqlalchemy.orm import Session
+
+from postvak.kit import clock
+from postvak.kit.ids import parse_id
+from postvak.messages import repository, rules
+
+
+def publish_message(session: Session, payload: dict) -> None:
+    """Deliver a scheduled letter into its mailbox; running it twice changes nothing."""
+    found = repository.get_message_with_mailbox(session, parse_id(payload["messageId"]))
+    if found is None:
+        return
+    message, mailbox = found
+    events = [e.type for e in repository.events_of(session, [message.id])[message.id]]
+    if rules.current_status(events) != "scheduled":
+        return
+    event = rules.delivery_events(scheduled=False, mailbox_activated=mailbox.activated_at is not None)[-1]
+    repository.insert_events(session, [
+        {"message_id": message.id, "sender_id": message.sender_id, "type": event, "at": clock.now()}
+    ])

@@ -1,0 +1,301 @@
+"""Use cases of letters: deliver (one or a batch, idempotently), read back, follow events."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from postvak.attachments import service as attachments
+from postvak.attachments.models import Blob
+from postvak.attachments.pdf import MAX_ATTACHMENT_BYTES
+from postvak.citizens import repository as mailboxes
+from postvak.errors import (
+    DuplicateReference,
+    IntegrityFailure,
+    InvalidRecipient,
+    NotFound,
+    PayloadTooLarge,
+    Problem,
+    ValidationFailed,
+)
+from postvak.jobs import repository as jobs
+from postvak.kit import clock
+from postvak.kit.bsn import bsn_problem
+from postvak.kit.crypto import IntegrityError, KeyRing, Sealed
+from postvak.kit.ids import new_id, parse_id
+from postvak.kit.pagination import decode_cursor, encode_cursor
+from postvak.messages import repository, rules
+from postvak.messages.models import Message
+from postvak.messages.schemas import (
+    Action,
+    AttachmentOut,
+    EventFeedOut,
+    EventOut,
+    FeedEventOut,
+    MessageIn,
+    MessageOut,
+    Notification,
+)
+
+PUBLISH_JOB = "publish-message"
+
+
+@dataclass
+class Draft:
+    """A letter that passed every check that needs no database."""
+
+    index: int
+    message: MessageIn
+    content_hash: str
+    inline: dict[int, bytes] = field(default_factory=dict)  # attachment position → PDF bytes
+
+
+@dataclass
+class Outcome:
+    index: int
+    outcome: str  # created | existing | rejected
+    message_id: uuid.UUID | None = None
+    problem: Problem | None = None
+
+
+def draft(index: int, raw: Any) -> Draft:
+    """Validate one letter as sent; raises the Problem that describes the first fault."""
+    try:
+        message = MessageIn.model_validate(raw)
+    except ValidationError as exc:
+        raise ValidationFailed(describe_validation_error(exc)) from None
+    if problem := bsn_problem(message.recipient.value):
+        raise InvalidRecipient(f"recipient.value: {problem}")
+    if len(message.body.encode()) > rules.MAX_BODY_BYTES:
+        raise PayloadTooLarge("body: a letter's body may be at most 1 MiB of UTF-8")
+    inline: dict[int, bytes] = {}
+    for position, attachment in enumerate(message.attachments):
+        if attachment.content is None:
+            continue
+        if len(attachment.content) > (MAX_ATTACHMENT_BYTES * 4) // 3 + 4:
+            raise PayloadTooLarge(f"attachments[{position}]: an attachment may be at most 10 MiB")
+        try:
+            inline[position] = attachment.decoded()
+        except ValueError as exc:
+            raise ValidationFailed(f"attachments[{position}].content: {exc}") from None
+        if len(inline[position]) > MAX_ATTACHMENT_BYTES:
+            raise PayloadTooLarge(f"attachments[{position}]: an attachment may be at most 10 MiB")
+    if sum(len(data) for data in inline.values()) > rules.MAX_ATTACHMENTS_TOTAL_BYTES:
+        raise PayloadTooLarge("attachments: together at most 20 MiB per letter")
+    canonical = message.model_dump(mode="json", by_alias=True)
+    return Draft(index, message, rules.content_hash(canonical), inline)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    path = ""
+    for part in error["loc"]:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return f"{path or 'body'}: {error['msg']}"
+
+
+def draft_all(raws: list[Any]) -> tuple[list[Draft], list[Outcome]]:
+    drafts, rejected = [], []
+    for index, raw in enumerate(raws):
+        try:
+            drafts.append(draft(index, raw))
+        except Problem as problem:
+            rejected.append(Outcome(index, "rejected", problem=problem))
+    return drafts, rejected
+
+
+def inline_contents(drafts: list[Draft]) -> list[bytes]:
+    return [data for d in drafts for data in d.inline.values()]
+
+
+def deliver(
+    session: Session,
+    keyring: KeyRing,
+    sender_id: uuid.UUID,
+    drafts: list[Draft],
+    staged: dict[str, attachments.StagedBlob | Blob | Problem],
+) -> list[Outcome]:
+    """Store every new letter with its first events and jobs, in the caller's transaction.
+
+    Letters whose reference is already stored are answered from the stored copy (same
+    content: existing; other content: duplicate-reference) without being sealed again.
+    `staged` holds the result of attachments.stage for the drafts' inline PDFs.
+    """
+    outcomes: dict[int, Outcome] = {}
+    stored = repository.stored_by_reference(session, sender_id, (d.message.sender_reference for d in drafts))
+    fresh = []
+    for d in drafts:
+        if d.message.sender_reference in stored:
+            outcomes[d.index] = _retry_outcome(d, stored[d.message.sender_reference])
+        else:
+            fresh.append(d)
+    links = _resolve_attachments(session, sender_id, fresh, staged, outcomes)
+    fresh = [d for d in fresh if d.index not in outcomes]
+
+    boxes = mailboxes.ensure_mailboxes(session, {("BSN", d.message.recipient.value) for d in fresh})
+    now = clock.now()
+    rows = {d.index: _message_row(keyring, sender_id, d, boxes[("BSN", d.message.recipient.value)].id, now)
+            for d in fresh}
+    repository.insert_messages(session, list(rows.values()))
+    stored = repository.stored_by_reference(session, sender_id, (d.message.sender_reference for d in fresh))
+
+    created = []
+    for d in fresh:
+        winner = stored[d.message.sender_reference]
+        if winner[0] == rows[d.index]["id"]:
+            outcomes[d.index] = Outcome(d.index, "created", winner[0])
+            created.append(d)
+        else:  # a concurrent request, or an earlier item of this batch, stored it first
+            outcomes[d.index] = _retry_outcome(d, winner)
+    _write_first_events(session, sender_id, created, rows, links, boxes, now)
+    return [outcomes[i] for i in sorted(outcomes)]
+
+
+def _retry_outcome(d: Draft, stored: tuple[uuid.UUID, str]) -> Outcome:
+    message_id, content_hash = stored
+    if content_hash == d.content_hash:
+        return Outcome(d.index, "existing", message_id)
+    return Outcome(d.index, "rejected", problem=DuplicateReference(
+        "senderReference: already used for a letter with different content"))
+
+
+def _resolve_attachments(session, sender_id, drafts, staged, outcomes) -> dict[int, list[dict]]:
+    """Per draft, its attachment links (position, attachment id, file name); faults reject the draft."""
+    referenced = attachments.find_attachments(
+        session, sender_id, (a.attachment_id for d in drafts for a in d.message.attachments if a.attachment_id))
+    usable = {bid: b for bid, b in staged.items() if not isinstance(b, Problem)}
+    handles = attachments.attach_blobs(session, sender_id, usable.values()) if usable else {}
+    links: dict[int, list[dict]] = {}
+    for d in drafts:
+        try:
+            links[d.index] = _links_of(d, referenced, staged, handles)
+        except Problem as problem:
+            outcomes[d.index] = Outcome(d.index, "rejected", problem=problem)
+    return links
+
+
+def _links_of(d: Draft, referenced, staged, handles) -> list[dict]:
+    links, total = [], 0
+    for position, attachment in enumerate(d.message.attachments):
+        if position in d.inline:
+            blob = staged[attachments.content_id(d.inline[position])]
+            if isinstance(blob, Problem):
+                raise type(blob)(f"attachments[{position}]: {blob.detail}")
+            attachment_id, size, name = handles[blob.id], blob.size, attachment.file_name
+        else:
+            found = referenced.get(parse_id(attachment.attachment_id))
+            if found is None:
+                raise NotFound(f"attachments[{position}].attachmentId: no attachment with this id")
+            handle, blob = found
+            attachment_id, size, name = handle.id, blob.size, attachment.file_name or handle.file_name
+        total += size
+        links.append({"position": position, "attachment_id": attachment_id, "file_name": name})
+    if total > rules.MAX_ATTACHMENTS_TOTAL_BYTES:
+        raise PayloadTooLarge("attachments: together at most 20 MiB per letter")
+    return links
+
+
+def _message_row(keyring: KeyRing, sender_id: uuid.UUID, d: Draft, mailbox_id: uuid.UUID, now) -> dict:
+    m = d.message
+    message_id = new_id()
+    sealed = keyring.seal(m.body.encode(), message_id.bytes)
+    return {
+        "id": message_id, "sender_id": sender_id, "mailbox_id": mailbox_id,
+        "sender_reference": m.sender_reference, "content_hash": d.content_hash,
+        "message_type": m.message_type, "subject": m.subject,
+        "body_sealed": sealed.ciphertext, "body_key": sealed.wrapped_key, "body_kek_id": sealed.kek_id,
+        "due_date": m.due_date,
+        "action_kind": m.action.kind if m.action else None,
+        "action_label": m.action.label if m.action else None,
+        "action_url": m.action.url if m.action else None,
+        "confirmation_required": m.confirmation_required, "sensitive": m.sensitive,
+        "publish_at": m.publish_at, "paper_fallback": m.paper_fallback,
+        "notification_text": m.notification.text if m.notification else None,
+        "created_at": now,
+    }
+
+
+def _write_first_events(session, sender_id, created, rows, links, boxes, now) -> None:
+    events, attachment_rows, publish_jobs = [], [], []
+    for d in created:
+        row = rows[d.index]
+        scheduled = d.message.publish_at is not None and d.message.publish_at > now
+        activated = boxes[("BSN", d.message.recipient.value)].activated_at is not None
+        for event in rules.delivery_events(scheduled=scheduled, mailbox_activated=activated):
+            events.append({"message_id": row["id"], "sender_id": sender_id, "type": event, "at": now})
+        attachment_rows += [{"message_id": row["id"], **link} for link in links[d.index]]
+        if scheduled:
+            publish_jobs.append({"kind": PUBLISH_JOB, "dedupe_key": f"{PUBLISH_JOB}:{row['id']}",
+                                 "payload": {"messageId": str(row["id"])}, "due_at": d.message.publish_at})
+    repository.insert_message_attachments(session, attachment_rows)
+    repository.insert_events(session, events)
+    jobs.enqueue(session, publish_jobs)
+
+
+def message_view(session: Session, sender_id: uuid.UUID, message_id: str) -> MessageOut:
+    """The letter as its sender sees it; another sender's id is not found."""
+    parsed = parse_id(message_id)
+    message = repository.get_message(session, sender_id, parsed) if parsed else None
+    if message is None:
+        raise NotFound("no message with this id")
+    events = repository.events_of(session, [message.id])[message.id]
+    return MessageOut(
+        id=str(message.id),
+        sender_reference=message.sender_reference,
+        status=rules.current_status(e.type for e in events) or "accepted",
+        message_type=message.message_type,
+        subject=message.subject,
+        due_date=message.due_date,
+        action=Action(kind=message.action_kind, label=message.action_label, url=message.action_url)
+        if message.action_kind else None,
+        confirmation_required=message.confirmation_required,
+        sensitive=message.sensitive,
+        publish_at=clock.as_utc(message.publish_at) if message.publish_at else None,
+        paper_fallback=message.paper_fallback,
+        notification=Notification(text=message.notification_text) if message.notification_text else None,
+        attachments=[
+            AttachmentOut(attachment_id=str(link.attachment_id), file_name=link.file_name,
+                          size=blob.size, pages=blob.page_count)
+            for link, blob in repository.attachments_of(session, message.id)
+        ],
+        created_at=clock.as_utc(message.created_at),
+        events=[EventOut(type=e.type, at=clock.as_utc(e.at)) for e in events],
+    )
+
+
+def event_feed(session: Session, sender_id: uuid.UUID, after: str | None, limit: int) -> EventFeedOut:
+    """The sender's events in order; following nextCursor reads each exactly once."""
+    position = decode_cursor(after, 2) if after else (0, 0)
+    rows = repository.event_feed(session, sender_id, position, limit)
+    if rows:
+        position = (rows[-1][0].tx_seq, rows[-1][0].id)
+    return EventFeedOut(
+        events=[FeedEventOut(id=str(e.id), message_id=str(e.message_id), sender_reference=ref,
+                             type=e.type, at=clock.as_utc(e.at)) for e, ref in rows],
+        next_cursor=encode_cursor(*position),
+    )
+
+
+def open_body(keyring: KeyRing, message: Message) -> str:
+    """The letter's Markdown as sent, verified; tampered storage is never served."""
+    try:
+        plain = keyring.open(Sealed(message.body_kek_id, message.body_key, message.body_sealed),
+                             message.id.bytes)
+    except IntegrityError as exc:
+        raise IntegrityFailure("a stored letter failed its integrity check") from exc
+    return plain.decode()
+
+
+def rewrap_body_keys(session: Session, keyring: KeyRing, batch: int = 500) -> int:
+    """Re-wrap every letter's data key under the active key; the sealed bodies stay as they are."""
+    done = 0
+    while rows := repository.messages_not_under_key(session, keyring.active_id, batch):
+        for message_id, kek_id, wrapped in rows:
+            new_kek, new_wrapped = keyring.rewrap(kek_id, wrapped, message_id.bytes)
+            repository.set_body_key(session, message_id, new_kek, new_wrapped)
+        done += len(rows)
+    return done

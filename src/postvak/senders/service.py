@@ -1,0 +1,68 @@
+"""Use cases of sender organisations: register, issue and revoke keys, authenticate."""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from postvak.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from postvak.kit import clock
+from postvak.kit.ids import new_id
+from postvak.senders import repository, rules
+from postvak.senders.models import ApiKey, Sender
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    id: uuid.UUID
+    api_key: str
+
+
+def register_sender(session: Session, *, name: str, oin: str, kind: str) -> Sender:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("name: must not be empty")
+    if problem := rules.oin_problem(oin) or rules.kind_problem(kind):
+        raise ValidationFailed(problem)
+    if repository.get_sender_by_oin(session, oin):
+        raise ValidationFailed("oin: an organisation with this OIN is already registered")
+    sender = Sender(id=new_id(), oin=oin, name=name, kind=kind, status="active",
+                    created_at=clock.now())
+    repository.add(session, sender)
+    return sender
+
+
+def issue_api_key(session: Session, sender_id: uuid.UUID) -> IssuedKey:
+    if repository.get_sender(session, sender_id) is None:
+        raise NotFound("no organisation with this id")
+    key = rules.new_api_key()
+    row = ApiKey(id=new_id(), sender_id=sender_id, key_hash=rules.hash_api_key(key),
+                 prefix=rules.display_prefix(key), created_at=clock.now())
+    repository.add(session, row)
+    return IssuedKey(row.id, key)
+
+
+def revoke_api_key(session: Session, key_id: uuid.UUID) -> None:
+    if not repository.revoke_key(session, key_id, clock.now()):
+        raise NotFound("no active API key with this id")
+
+
+def set_sender_status(session: Session, sender_id: uuid.UUID, status: str) -> None:
+    if status not in rules.STATUSES:
+        raise ValidationFailed(f"status must be one of: {', '.join(rules.STATUSES)}")
+    if not repository.set_status(session, sender_id, status):
+        raise NotFound("no organisation with this id")
+
+
+def authenticate(session: Session, authorization: str | None) -> Sender:
+    """The active sender behind an `Authorization: Bearer <apiKey>` header."""
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("send the API key as 'Authorization: Bearer <apiKey>'",
+                           headers={"WWW-Authenticate": "Bearer"})
+    sender = repository.sender_by_key_hash(session, rules.hash_api_key(key.strip()))
+    if sender is None:
+        raise Unauthorized("the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
+    if sender.status != "active":
+        raise Forbidden("this organisation is suspended and may not deliver letters")
+    return sender

@@ -1,0 +1,36 @@
+"""The HTML side: the start page, the problem-type pages that problem `type` URIs point to, health."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.templating import Jinja2Templates
+
+from postvak.errors import PROBLEMS
+from postvak.runtime import Runtime
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def build_web(runtime: Runtime) -> FastAPI:
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.runtime = runtime
+
+    @app.get("/", response_class=HTMLResponse)
+    async def start(request: Request):
+        return templates.TemplateResponse(request, "start.html", {})
+
+    @app.get("/problems/{slug}", response_class=HTMLResponse)
+    async def problem_page(request: Request, slug: str):
+        problem = PROBLEMS.get(slug)
+        if problem is None:
+            return templates.TemplateResponse(request, "problem.html", {"problem": None}, status_code=404)
+        return templates.TemplateResponse(request, "problem.html", {"problem": problem})
+
+    @app.get("/health")
+    async def health() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return app

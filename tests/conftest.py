@@ -1,0 +1,111 @@
+"""Fixtures shared by the whole suite: a migrated database (SQLite or PostgreSQL), the app, a sender.
+
+Choose the database with `--db sqlite` (default) or `--db postgresql`; PostgreSQL runs in a
+schema of its own per xdist worker in the `test` database on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from postvak.app import build_app
+from postvak.config import Settings
+from postvak.db import forget_databases
+from postvak.kit import clock
+from postvak.migrate import upgrade
+from postvak.models import metadata
+from postvak.runtime import Runtime, build_runtime
+from tests.support.bsns import take_bsns
+from tests.support.letters import SenderHandle, register
+
+PG_SERVER = os.environ.get("POSTVAK_TEST_PG", "postgresql://127.0.0.1:5432/test")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", default=os.environ.get("POSTVAK_TEST_DB", "sqlite"),
+                     choices=["sqlite", "postgresql"], help="database to run the suite on")
+
+
+@pytest.fixture(scope="session")
+def db_kind(request: pytest.FixtureRequest) -> str:
+    return request.config.getoption("--db")
+
+
+@pytest.fixture(scope="session")
+def database_url(db_kind: str, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """A freshly migrated database for this test process."""
+    if db_kind == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'postvak.db'}"
+        from postvak.db import connect
+
+        database = connect(url)
+        upgrade(database)
+        database.dispose()
+        yield url
+        return
+    schema = f"pv_test_{worker_id}"
+    admin = create_engine(PG_SERVER.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{PG_SERVER}?options=-csearch_path%3D{schema}"
+    from postvak.db import connect
+
+    database = connect(url)
+    upgrade(database)
+    database.dispose()
+    yield url
+    forget_databases()
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, base_url="http://testserver",
+                    sender_rate_per_second=1000, sender_rate_burst=1000)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    runtime = build_runtime(settings)
+    _empty_all_tables(runtime)
+    yield runtime
+    clock.set_clock(None)
+
+
+def _empty_all_tables(runtime: Runtime) -> None:
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with runtime.database.writer.begin() as conn:
+        if runtime.database.is_sqlite:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+        else:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(build_app(runtime), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def sender(runtime: Runtime) -> SenderHandle:
+    return register(runtime)
+
+
+@pytest.fixture
+def other_sender(runtime: Runtime) -> SenderHandle:
+    return register(runtime, "Waterschap Elders", "00000001002220648000")
+
+
+@pytest.fixture(scope="session")
+def bsns() -> list[str]:
+    return take_bsns(2000)
