@@ -1,6 +1,6 @@
 import subprocess
 
-import pdfs
+from tests.attachments import pdfs
 import pytest
 
 from postvak.attachments.pdf import MAX_ATTACHMENT_BYTES, check_pdf

@@ -183,6 +183,8 @@ def _main() -> None:
 
     limit = int(sys.argv[1]) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    import pikepdf  # noqa: F401 - outside the try: failing here is the limit's fault, not the file's
+
     try:
         verdict = _inspect(sys.stdin.buffer.read())
     except MemoryError:

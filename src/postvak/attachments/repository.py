@@ -46,7 +46,7 @@ def attachments_with_blobs(
         .join(Blob, Blob.id == Attachment.blob_id)
         .where(Attachment.sender_id == sender_id, Attachment.id.in_(ids))
     )
-    return {a.id: (a, b) for a, b in session.execute(query).tuples()}
+    return {a.id: (a, b) for a, b in session.execute(query)}
 
 
 def blobs_not_under_key(session: Session, kek_id: str, limit: int) -> list[Blob]:

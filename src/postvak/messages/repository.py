@@ -71,7 +71,7 @@ def attachments_of(session: Session, message_id: uuid.UUID) -> list[tuple[Messag
         .where(MessageAttachment.message_id == message_id)
         .order_by(MessageAttachment.position)
     )
-    return [(ma, b) for ma, b in session.execute(query).tuples()]
+    return [(ma, b) for ma, b in session.execute(query)]
 
 
 def event_feed(
@@ -96,7 +96,7 @@ def event_feed(
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.where(MessageEvent.tx_seq < snapshot_horizon())
-    return [(event, ref) for event, ref in session.execute(query).tuples()]
+    return [(event, ref) for event, ref in session.execute(query)]
 
 
 

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Sets the project up and runs it: `python3 dev.py demo` or `python3 dev.py test`.
+
+Needs only Python 3.11+, git and the machine's services. Everything else (the virtual
+environment, Python packages, npm packages) is installed here, and again whenever
+pyproject.toml or package-lock.json changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+PG_URL = os.environ.get("POSTVAK_TEST_PG", "postgresql://127.0.0.1:5432/test")
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("demo", "test", "setup"):
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    setup(with_tests=command != "demo")
+    if command == "demo":
+        return run([str(BIN / "postvak"), "demo", *rest])
+    if command == "test":
+        return run_tests(rest)
+    return 0
+
+
+def setup(*, with_tests: bool) -> None:
+    extras = ".[test]" if with_tests else "."
+    if not (BIN / "python").exists():
+        step("creating the virtual environment in .venv")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / f".installed-{'test' if with_tests else 'app'}"
+    wanted = digest(ROOT / "pyproject.toml")
+    if not stamp.exists() or stamp.read_text() != wanted:
+        step(f"installing Python packages ({extras})")
+        check([str(BIN / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+        check([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", extras])
+        stamp.write_text(wanted)
+    if with_tests:
+        setup_npm()
+
+
+def setup_npm() -> None:
+    if shutil.which("npm") is None:
+        sys.exit("npm is needed for the test tools (Spectral); install Node.js and npm first")
+    stamp = ROOT / "node_modules" / ".installed"
+    wanted = digest(ROOT / "package-lock.json")
+    if not stamp.exists() or stamp.read_text() != wanted:
+        step("installing npm packages from package-lock.json")
+        check(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT)
+        stamp.write_text(wanted)
+
+
+def run_tests(pytest_args: list[str]) -> int:
+    step("ruff")
+    if run([str(BIN / "ruff"), "check", "src", "tests", "bench", "migrations", "dev.py"]) != 0:
+        return 1
+    ensure_postgresql()
+    failed = 0
+    for db in ("sqlite", "postgresql"):
+        step(f"tests on {db}")
+        failed |= run([str(BIN / "pytest"), "-n", "2", "--db", db, *pytest_args], cwd=ROOT) != 0
+    return 1 if failed else 0
+
+
+def ensure_postgresql() -> None:
+    """The suite also runs on PostgreSQL; start the machine's cluster if it is not up."""
+    probe = [str(BIN / "python"), "-c", f"import psycopg; psycopg.connect({PG_URL!r}, connect_timeout=3).close()"]
+    if subprocess.run(probe, capture_output=True).returncode == 0:
+        return
+    versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
+    if versions:
+        step("starting PostgreSQL")
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"])
+        for _ in range(30):
+            if subprocess.run(probe, capture_output=True).returncode == 0:
+                return
+            time.sleep(1)
+    sys.exit(f"PostgreSQL is not reachable at {PG_URL}")
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "none"
+
+
+def step(text: str) -> None:
+    print(f"==> {text}", flush=True)
+
+
+def check(cmd: list[str], cwd: Path | None = None) -> None:
+    if run(cmd, cwd=cwd) != 0:
+        sys.exit(f"failed: {' '.join(cmd)}")
+
+
+def run(cmd: list[str], cwd: Path | None = None) -> int:
+    return subprocess.run(cmd, cwd=cwd or ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
