@@ -48,7 +48,7 @@ def database_url(db_kind: str, tmp_path_factory: pytest.TempPathFactory, worker_
         database.dispose()
         yield url
         return
-    schema = f"pv_test_{worker_id}"
+    schema = f"pv_test_{worker_id}_{os.getpid()}"  # unique: several runs may share the server
     admin = create_engine(PG_SERVER.replace("postgresql://", "postgresql+psycopg://"))
     with admin.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

@@ -1,6 +1,7 @@
 """Every query on the outbox: enqueue, claim due jobs, finish or reschedule them."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -16,7 +17,15 @@ def enqueue(session: Session, rows: Sequence[dict]) -> None:
     insert_ignoring_conflicts(session, Job.__table__, rows, ["dedupe_key"])
 
 
-def claim(session: Session, now: datetime, lease: timedelta, limit: int) -> list[Job]:
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    payload: dict
+    attempt: int  # 1 on the first run
+
+
+def claim(session: Session, now: datetime, lease: timedelta, limit: int) -> list[ClaimedJob]:
     """Lease up to `limit` due jobs to this worker.
 
     On PostgreSQL, FOR UPDATE SKIP LOCKED lets several workers claim side by side without
@@ -31,13 +40,14 @@ def claim(session: Session, now: datetime, lease: timedelta, limit: int) -> list
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    jobs = list(session.scalars(query))
-    if jobs:
+    claimed = [ClaimedJob(j.id, j.kind, j.payload, j.attempts + 1) for j in session.scalars(query)]
+    if claimed:
         session.execute(
-            update(Job).where(Job.id.in_([j.id for j in jobs]))
+            update(Job).where(Job.id.in_([j.id for j in claimed]))
             .values(locked_until=now + lease, attempts=Job.attempts + 1)
+            .execution_options(synchronize_session=False)
         )
-    return jobs
+    return claimed
 
 
 def finish(session: Session, job_id: int, now: datetime) -> None:

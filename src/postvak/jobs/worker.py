@@ -34,22 +34,22 @@ class Worker:
     def run_once(self) -> int:
         """Claim and run one batch of due jobs; returns how many were claimed."""
         with self.database.unit_of_work() as session:
-            claimed = [(j.id, j.kind, j.payload, j.attempts + 1)
-                       for j in repository.claim(session, clock.now(), self.lease, self.batch)]
-        for job_id, kind, payload, attempt in claimed:
-            self._run(job_id, kind, payload, attempt)
+            claimed = repository.claim(session, clock.now(), self.lease, self.batch)
+        for job in claimed:
+            self._run(job)
         return len(claimed)
 
-    def _run(self, job_id: int, kind: str, payload: dict, attempt: int) -> None:
+    def _run(self, job: repository.ClaimedJob) -> None:
         try:
             with self.database.unit_of_work() as session:
-                self.handlers[kind](session, payload)
-                repository.finish(session, job_id, clock.now())
+                self.handlers[job.kind](session, job.payload)
+                repository.finish(session, job.id, clock.now())
         except Exception as exc:  # noqa: BLE001 - any failure is retried later, never lost
-            log.warning("job failed", job_id=job_id, kind=kind, attempt=attempt, error=type(exc).__name__)
+            log.warning("job failed", job_id=job.id, kind=job.kind, attempt=job.attempt,
+                        error=type(exc).__name__)
             with self.database.unit_of_work() as session:
-                due = clock.now() + retry_delay(attempt)
-                repository.reschedule(session, job_id, due, f"{type(exc).__name__}: {exc}")
+                due = clock.now() + retry_delay(job.attempt)
+                repository.reschedule(session, job.id, due, f"{type(exc).__name__}: {exc}")
 
     def run_forever(self) -> None:
         log.info("worker started")
