@@ -133,7 +133,7 @@ def test_killed_server_loses_and_doubles_nothing(round_no: int, runtime: Runtime
     context = (f"kill after {kill_after:.2f} s, {len(client.letters)} sent, "
                f"{acknowledged_before_kill} acknowledged before the kill, {client.existing} found stored "
                f"on retry; server log:\n{server.log_tail()}")
-    print("\n" + context.split(";")[0]); assert not client.faults, f"{client.faults[:5]}\n{context}"
+    assert not client.faults, f"{client.faults[:5]}\n{context}"
     assert not client.unacknowledged(), context
 
     stored = stored_references(runtime, sender)

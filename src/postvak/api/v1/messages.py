@@ -104,6 +104,10 @@ async def deliver_message_batch(request: Request, sender: Sender = Depends(curre
     "/messages/{messageId}",
     operation_id="getMessage",
     summary="Read a letter's fields, status and events",
+    description=(
+        "The letter as its sender sees it: the fields sent, the current status and every "
+        "status event so far. Another organisation's message id answers 404."
+    ),
     response_model=MessageOut,
     responses=problem_responses(*_AUTH, NotFound),
 )

@@ -65,6 +65,12 @@ def build_openapi(app: FastAPI, base_url: str, body_models: list[type[BaseModel]
         license_info={"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
         servers=[{"url": f"{base_url.rstrip('/')}/api/v1"}],
     )
+    doc["servers"] = [{"url": f"{base_url.rstrip('/')}/api/v1"}]  # not FastAPI's mount path
+    doc["tags"] = [
+        {"name": "messages", "description": "Deliver letters and read their status."},
+        {"name": "attachments", "description": "Upload a PDF once, reference it from many letters."},
+        {"name": "events", "description": "The status events of the sender's letters, in order."},
+    ]
     components = doc.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for model in [*body_models, ProblemOut]:

@@ -1,0 +1,58 @@
+"""The event feed: following nextCursor reads every event exactly once, also during delivery."""
+
+import threading
+
+from tests.support.letters import letter
+
+
+def _read_all(client, sender, cursor=None, limit=7):
+    seen = []
+    while True:
+        url = "/api/v1/events" + (f"?limit={limit}&after={cursor}" if cursor else f"?limit={limit}")
+        page = client.get(url, headers=sender.headers).json()
+        if not page["events"]:
+            return seen, page["nextCursor"] or cursor
+        seen += page["events"]
+        cursor = page["nextCursor"]
+
+
+def test_feed_pages_through_every_event_once_in_order(client, sender, bsns):
+    items = [letter(bsns[i], f"EV-{i:02d}") for i in range(20)]
+    client.post("/api/v1/message-batches", json={"messages": items}, headers=sender.headers)
+    events, cursor = _read_all(client, sender)
+    assert len(events) == 40
+    assert len({e["id"] for e in events}) == 40
+    assert {e["senderReference"] for e in events} == {f"EV-{i:02d}" for i in range(20)}
+    assert set(events[0]) == {"id", "messageId", "senderReference", "type", "at"}
+    client.post("/api/v1/messages", json=letter(bsns[0], "EV-LATE"), headers=sender.headers)
+    later, _ = _read_all(client, sender, cursor)
+    assert [(e["senderReference"], e["type"]) for e in later] == [("EV-LATE", "accepted"), ("EV-LATE", "unreachable")]
+
+
+def test_feed_shows_only_the_senders_own_events(client, sender, other_sender, bsns):
+    client.post("/api/v1/messages", json=letter(bsns[0], "MINE"), headers=sender.headers)
+    client.post("/api/v1/messages", json=letter(bsns[0], "THEIRS"), headers=other_sender.headers)
+    events, _ = _read_all(client, sender)
+    assert {e["senderReference"] for e in events} == {"MINE"}
+
+
+def test_reading_while_letters_arrive_misses_nothing_and_repeats_nothing(client, sender, bsns):
+    done = threading.Event()
+
+    def deliver():
+        for n in range(15):
+            items = [letter(bsns[(n * 20 + i) % len(bsns)], f"LIVE-{n:02d}-{i:02d}") for i in range(20)]
+            client.post("/api/v1/message-batches", json={"messages": items}, headers=sender.headers)
+        done.set()
+
+    writer = threading.Thread(target=deliver)
+    writer.start()
+    seen, cursor = [], None
+    while not done.is_set():
+        page, cursor = _read_all(client, sender, cursor, limit=50)
+        seen += page
+    writer.join()
+    rest, _ = _read_all(client, sender, cursor, limit=50)
+    seen += rest
+    ids = [e["id"] for e in seen]
+    assert len(ids) == len(set(ids)) == 15 * 20 * 2
