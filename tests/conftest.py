@@ -22,8 +22,22 @@ from postvak.models import metadata
 from postvak.runtime import Runtime, build_runtime
 from tests.support.bsns import take_bsns
 from tests.support.letters import SenderHandle, register
+from tests.support.logcheck import bsns_in
 
 PG_SERVER = os.environ.get("POSTVAK_TEST_PG", "postgresql://127.0.0.1:5432/test")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A BSN in any captured log line (stdout, stderr, logging) fails the test that produced it."""
+    report = yield
+    if report.when == "teardown" or report.failed:
+        return report
+    leaks = [bsn for _, _, text in item._report_sections for bsn in bsns_in(text)]
+    if leaks:
+        report.outcome = "failed"
+        report.longrepr = f"a BSN appeared in the captured logs ({len(leaks)} times)"
+    return report
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,4 +1,4 @@
-"""A real server is SIGKILLed while batches arrive; after a restart and retries no letter is lost or doubled."""
+"""A real server is SIGKILLed while batches arrive; after restart and retries no letter is lost or doubled."""
 
 from __future__ import annotations
 
@@ -109,7 +109,13 @@ def test_killed_server_loses_and_doubles_nothing(round_no: int, runtime: Runtime
                 if not client.post(http, url, client.new_batch(client_no)):
                     killed.wait(10)  # no answer: the kill has come; stop sending new letters
 
-        killer = threading.Timer(kill_after, lambda: (server.kill(), killed.set()))
+        def kill() -> None:
+            try:
+                server.kill()
+            finally:
+                killed.set()
+
+        killer = threading.Timer(kill_after, kill)
         killer.start()
         run_clients(CLIENTS, send_until_killed)
         killer.join()
@@ -140,7 +146,7 @@ def test_killed_server_loses_and_doubles_nothing(round_no: int, runtime: Runtime
     duplicates = [ref for ref, n in Counter(ref for ref, _ in stored).items() if n > 1]
     assert not duplicates, f"references stored twice: {duplicates[:5]}\n{context}"
     assert len(stored) == len(client.letters), context
-    assert dict(stored) == client.acknowledged, "a stored letter differs from what was acknowledged\n" + context
+    assert dict(stored) == client.acknowledged, f"stored letters differ from the acknowledged ones\n{context}"
 
     events = event_counts(runtime, sender)
     assert set(events) == {message_id for _, message_id in stored}, context
@@ -154,8 +160,8 @@ def test_killed_server_loses_and_doubles_nothing(round_no: int, runtime: Runtime
 
 def stored_references(runtime: Runtime, sender: SenderHandle) -> list[tuple[str, str]]:
     with runtime.database.unit_of_work(write=False) as session:
-        rows = session.execute(select(Message.sender_reference, Message.id).where(Message.sender_id == sender.id))
-        return [(ref, str(message_id)) for ref, message_id in rows]
+        query = select(Message.sender_reference, Message.id).where(Message.sender_id == sender.id)
+        return [(ref, str(message_id)) for ref, message_id in session.execute(query)]
 
 
 def event_counts(runtime: Runtime, sender: SenderHandle) -> dict[str, dict[str, int]]:

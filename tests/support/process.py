@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import httpx
@@ -98,10 +99,8 @@ class ServerProcess:
         if self._process is None:
             return
         if self._process.poll() is None:
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self._process.wait(timeout=30)
         self._process = None
 
@@ -111,10 +110,8 @@ class ServerProcess:
             return
         if self._process.poll() is None:
             self._process.terminate()
-            try:
+            with suppress(subprocess.TimeoutExpired):
                 self._process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                pass
         self.kill()
 
     def restart(self, timeout: float = 30.0) -> str:
