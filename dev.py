@@ -77,7 +77,11 @@ def run_tests(pytest_args: list[str]) -> int:
 
 def ensure_postgresql() -> None:
     """The suite also runs on PostgreSQL; start the machine's cluster if it is not up."""
-    probe = [str(BIN / "python"), "-c", f"import psycopg; psycopg.connect({PG_URL!r}, connect_timeout=3).close()"]
+    probe = [
+        str(BIN / "python"),
+        "-c",
+        f"import psycopg; psycopg.connect({PG_URL!r}, connect_timeout=3).close()",
+    ]
     if subprocess.run(probe, capture_output=True).returncode == 0:
         return
     versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []

@@ -41,8 +41,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--db", default=os.environ.get("POSTVAK_TEST_DB", "sqlite"),
-                     choices=["sqlite", "postgresql"], help="database to run the suite on")
+    parser.addoption(
+        "--db",
+        default=os.environ.get("POSTVAK_TEST_DB", "sqlite"),
+        choices=["sqlite", "postgresql"],
+        help="database to run the suite on",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -82,8 +86,13 @@ def database_url(db_kind: str, tmp_path_factory: pytest.TempPathFactory, worker_
 
 @pytest.fixture
 def settings(database_url: str, tmp_path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url, base_url="http://testserver",
-                    sender_rate_per_second=1000, sender_rate_burst=1000)
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        base_url="http://testserver",
+        sender_rate_per_second=1000,
+        sender_rate_burst=1000,
+    )
 
 
 @pytest.fixture

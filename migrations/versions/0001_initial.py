@@ -90,9 +90,7 @@ def upgrade() -> None:
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["sender_id"], ["senders.id"], name=op.f("fk_api_keys_sender_id_senders")
-        ),
+        sa.ForeignKeyConstraint(["sender_id"], ["senders.id"], name=op.f("fk_api_keys_sender_id_senders")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
     )
@@ -106,12 +104,8 @@ def upgrade() -> None:
         sa.Column("blob_id", sa.String(length=64), nullable=False),
         sa.Column("file_name", sa.String(length=255), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["blob_id"], ["blobs.id"], name=op.f("fk_attachments_blob_id_blobs")
-        ),
-        sa.ForeignKeyConstraint(
-            ["sender_id"], ["senders.id"], name=op.f("fk_attachments_sender_id_senders")
-        ),
+        sa.ForeignKeyConstraint(["blob_id"], ["blobs.id"], name=op.f("fk_attachments_blob_id_blobs")),
+        sa.ForeignKeyConstraint(["sender_id"], ["senders.id"], name=op.f("fk_attachments_sender_id_senders")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_attachments")),
         sa.UniqueConstraint("sender_id", "blob_id", name=op.f("uq_attachments_sender_id_blob_id")),
     )
@@ -143,9 +137,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["mailbox_id"], ["mailboxes.id"], name=op.f("fk_messages_mailbox_id_mailboxes")
         ),
-        sa.ForeignKeyConstraint(
-            ["sender_id"], ["senders.id"], name=op.f("fk_messages_sender_id_senders")
-        ),
+        sa.ForeignKeyConstraint(["sender_id"], ["senders.id"], name=op.f("fk_messages_sender_id_senders")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
         sa.UniqueConstraint(
             "sender_id", "sender_reference", name=op.f("uq_messages_sender_id_sender_reference")
@@ -200,9 +192,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("message_events", schema=None) as batch_op:
         batch_op.create_index("ix_message_events_feed", ["sender_id", "tx_seq", "id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_message_events_message_id"), ["message_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_message_events_message_id"), ["message_id"], unique=False)
 
 
 def downgrade() -> None:

@@ -94,6 +94,11 @@ class ApiVersionAndAccessLog:
         try:
             await self.app(scope, receive, send_with_version)
         finally:
-            log.info("request", method=scope["method"], path=scope["path"], status=status,
-                     ms=round((time.perf_counter() - started) * 1000, 1),
-                     sender=scope.get("state", {}).get("sender_id"))
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                sender=scope.get("state", {}).get("sender_id"),
+            )

@@ -13,8 +13,9 @@ from rich.console import Console
 from postvak.config import Settings, get_settings
 from postvak.errors import Problem
 
-app = typer.Typer(help="Postvak: the government's digital mailbox.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Postvak: the government's digital mailbox.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 senders_app = typer.Typer(help="Sender organisations and their API keys.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys.", no_args_is_help=True)
@@ -23,7 +24,7 @@ app.add_typer(senders_app, name="senders")
 app.add_typer(keys_app, name="keys")
 
 err = Console(stderr=True)
-out = Console()
+out = Console(soft_wrap=True)
 
 
 def _runtime(settings: Settings | None = None, *, migrate: bool = True):
@@ -81,11 +82,19 @@ def _serve(runtime, host: str, port: int, with_worker: bool) -> None:
 
     background = None
     if with_worker:
-        background = Worker(runtime.database, job_handlers(), poll_seconds=runtime.settings.worker_poll_seconds)
+        background = Worker(
+            runtime.database, job_handlers(), poll_seconds=runtime.settings.worker_poll_seconds
+        )
         background.start_thread()
     try:
-        uvicorn.run(build_app(runtime), host=host, port=port, log_config=None, access_log=False,
-                    timeout_graceful_shutdown=10)
+        uvicorn.run(
+            build_app(runtime),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
     finally:
         if background:
             background.stop()
@@ -118,10 +127,22 @@ def senders_create(
             key = service.issue_api_key(session, sender.id)
     except Problem as problem:
         _fail(problem, as_json)
-    result = {"id": str(sender.id), "name": sender.name, "oin": sender.oin, "kind": sender.kind,
-              "apiKeyId": str(key.id), "apiKey": key.api_key}
-    _emit(result, as_json, [f"organisation {sender.name} registered with id {sender.id}",
-                            f"API key (shown once): {key.api_key}"])
+    result = {
+        "id": str(sender.id),
+        "name": sender.name,
+        "oin": sender.oin,
+        "kind": sender.kind,
+        "apiKeyId": str(key.id),
+        "apiKey": key.api_key,
+    }
+    _emit(
+        result,
+        as_json,
+        [
+            f"organisation {sender.name} registered with id {sender.id}",
+            f"API key (shown once): {key.api_key}",
+        ],
+    )
 
 
 @senders_app.command("list")
@@ -132,13 +153,24 @@ def senders_list(as_json: bool = typer.Option(False, "--json")) -> None:
     runtime = _runtime()
     with runtime.database.unit_of_work(write=False) as session:
         rows = [
-            {"id": str(s.id), "name": s.name, "oin": s.oin, "kind": s.kind, "status": s.status,
-             "keys": [{"id": str(k.id), "prefix": k.prefix, "revoked": k.revoked_at is not None}
-                      for k in repository.list_keys(session, s.id)]}
+            {
+                "id": str(s.id),
+                "name": s.name,
+                "oin": s.oin,
+                "kind": s.kind,
+                "status": s.status,
+                "keys": [
+                    {"id": str(k.id), "prefix": k.prefix, "revoked": k.revoked_at is not None}
+                    for k in repository.list_keys(session, s.id)
+                ],
+            }
             for s in repository.list_senders(session)
         ]
-    _emit({"senders": rows}, as_json,
-          [f"{r['id']}  {r['oin']}  {r['status']:9}  {r['name']}  ({len(r['keys'])} keys)" for r in rows])
+    _emit(
+        {"senders": rows},
+        as_json,
+        [f"{r['id']}  {r['oin']}  {r['status']:9}  {r['name']}  ({len(r['keys'])} keys)" for r in rows],
+    )
 
 
 @senders_app.command("add-key")
@@ -194,8 +226,11 @@ def keys_rotate(as_json: bool = typer.Option(False, "--json")) -> None:
     with runtime.database.unit_of_work() as session:
         letters = rewrap_body_keys(session, runtime.keyring)
         files = rewrap_blob_keys(session, runtime.keyring)
-    _emit({"keyId": new_id, "letters": letters, "attachments": files}, as_json,
-          [f"new key {new_id}; re-wrapped {letters} letters and {files} attachments"])
+    _emit(
+        {"keyId": new_id, "letters": letters, "attachments": files},
+        as_json,
+        [f"new key {new_id}; re-wrapped {letters} letters and {files} attachments"],
+    )
 
 
 @app.command()
@@ -210,8 +245,15 @@ def send(
     """Send a JSON-lines file of letters through the API in batches, with a progress bar."""
     from postvak.sending import send_file
 
-    summary = send_file(file, api_url, api_key, batch_size=batch_size, concurrency=concurrency,
-                        progress=not as_json, console=err)
+    summary = send_file(
+        file,
+        api_url,
+        api_key,
+        batch_size=batch_size,
+        concurrency=concurrency,
+        progress=not as_json,
+        console=err,
+    )
     _emit(summary.as_dict(), as_json, summary.lines())
     if summary.failed_batches:
         raise typer.Exit(1)
@@ -231,7 +273,9 @@ def demo(port: int = typer.Option(8000), host: str = typer.Option("127.0.0.1")) 
     runtime = _runtime(settings)
     for line in seed_demo(runtime):
         out.print(line)
-    out.print(f"\nPostvak demo on [bold]http://{host}:{port}[/bold] — API docs at /api/v1/docs. Ctrl-C stops.")
+    out.print(
+        f"\nPostvak demo on [bold]http://{host}:{port}[/bold] — API docs at /api/v1/docs. Ctrl-C stops."
+    )
     _serve(runtime, host, port, True)
 
 

@@ -52,4 +52,4 @@ def get_settings() -> Settings:
 def sqlite_path(url: str) -> Path | None:
     """The database file of a SQLite URL, or None for any other database."""
     prefix = "sqlite:///"
-    return Path(url[len(prefix):]) if url.startswith(prefix) else None
+    return Path(url[len(prefix) :]) if url.startswith(prefix) else None

@@ -71,8 +71,11 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     fail with "database is locked" no matter the busy timeout, which would turn an
     idempotent retry into an error. Readers start deferred and never block each other.
     """
-    engine = create_engine(url, poolclass=NullPool if ":memory:" in url else None,
-                           connect_args={"check_same_thread": False, "timeout": 60})
+    engine = create_engine(
+        url,
+        poolclass=NullPool if ":memory:" in url else None,
+        connect_args={"check_same_thread": False, "timeout": 60},
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
@@ -108,5 +111,3 @@ def forget_databases() -> None:
         for database in _databases.values():
             database.dispose()
         _databases.clear()
-
-

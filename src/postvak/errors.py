@@ -104,9 +104,19 @@ class InternalError(Problem):
 PROBLEMS: dict[str, type[Problem]] = {
     cls.slug: cls
     for cls in (
-        Unauthorized, Forbidden, NotFound, ValidationFailed, InvalidRecipient,
-        DuplicateReference, AttachmentRejected, PayloadTooLarge, UnsupportedMediaType,
-        MethodNotAllowed, RateLimited, IntegrityFailure, InternalError,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        ValidationFailed,
+        InvalidRecipient,
+        DuplicateReference,
+        AttachmentRejected,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        MethodNotAllowed,
+        RateLimited,
+        IntegrityFailure,
+        InternalError,
     )
 }
 

@@ -43,10 +43,12 @@ Advance = Callable[[int], None]
 _OUTCOMES = {"created", "existing", "rejected"}
 _RETRY = {408, 429}
 # Answers no other batch will get past: (what happened, what to do about it).
-_STOP = {401: ("the server refused the API key", "check --api-key"),
-         403: ("the organisation may not deliver letters", "ask the operator"),
-         404: ("there is no batch endpoint at this address", "check --api-url"),
-         405: ("there is no batch endpoint at this address", "check --api-url")}
+_STOP = {
+    401: ("the server refused the API key", "check --api-key"),
+    403: ("the organisation may not deliver letters", "ask the operator"),
+    404: ("there is no batch endpoint at this address", "check --api-url"),
+    405: ("there is no batch endpoint at this address", "check --api-url"),
+}
 
 
 @dataclass
@@ -63,9 +65,14 @@ class SendSummary:
 
     def as_dict(self) -> dict:
         return {
-            "created": self.created, "existing": self.existing, "rejected": self.rejected,
-            "unsent": self.unsent, "failedBatches": self.failed_batches, "stopped": self.stopped,
-            "rejectedByType": self.rejected_by_type, "rejections": self.rejections,
+            "created": self.created,
+            "existing": self.existing,
+            "rejected": self.rejected,
+            "unsent": self.unsent,
+            "failedBatches": self.failed_batches,
+            "stopped": self.stopped,
+            "rejectedByType": self.rejected_by_type,
+            "rejections": self.rejections,
             "seconds": round(self.seconds, 3),
         }
 
@@ -73,9 +80,10 @@ class SendSummary:
         """The summary for a rich console: text from the file or the server has its markup escaped."""
         delivered = self.created + self.existing
         rate = delivered / self.seconds if self.seconds else 0.0
-        lines = [f"{delivered:,} letters delivered in {self.seconds:.1f} s ({rate:,.0f} a second)",
-                 f"{self.created:,} created, {self.existing:,} existing (sent before), "
-                 f"{self.rejected:,} rejected"]
+        lines = [
+            f"{delivered:,} letters delivered in {self.seconds:.1f} s ({rate:,.0f} a second)",
+            f"{self.created:,} created, {self.existing:,} existing (sent before), {self.rejected:,} rejected",
+        ]
         if self.rejected_by_type:
             kinds = ", ".join(f"{n:,} {slug}" for slug, n in self.rejected_by_type.items())
             lines.append(f"rejected: {kinds}")
@@ -87,8 +95,11 @@ class SendSummary:
         if self.failed_batches:
             lines.append(f"{self.failed_batches} batch(es) failed as a whole")
         if self.stopped:
-            lines += [escape(f"stopped: {self.stopped}"), f"{self.unsent:,} letters were not sent; sending "
-                      "the same file again is safe: letters delivered before answer 'existing'"]
+            lines += [
+                escape(f"stopped: {self.stopped}"),
+                f"{self.unsent:,} letters were not sent; sending "
+                "the same file again is safe: letters delivered before answer 'existing'",
+            ]
         return lines
 
 
@@ -130,8 +141,16 @@ class BatchFailed(Exception):
         self.problem = problem
 
 
-def send_file(path: Path, api_url: str, api_key: str, *, batch_size: int = 1000, concurrency: int = 4,
-              progress: bool = True, console: Console | None = None) -> SendSummary:
+def send_file(
+    path: Path,
+    api_url: str,
+    api_key: str,
+    *,
+    batch_size: int = 1000,
+    concurrency: int = 4,
+    progress: bool = True,
+    console: Console | None = None,
+) -> SendSummary:
     """Send every letter in the file and tell what became of each.
 
     Blank lines are skipped; a line that is not a JSON object is rejected here and not sent.
@@ -149,8 +168,9 @@ def send_file(path: Path, api_url: str, api_key: str, *, batch_size: int = 1000,
     return tally.finish(time.monotonic() - started)
 
 
-def _send_all(path: Path, batch_size: int, concurrency: int, tally: Tally, sender: BatchSender,
-              advance: Advance) -> None:
+def _send_all(
+    path: Path, batch_size: int, concurrency: int, tally: Tally, sender: BatchSender, advance: Advance
+) -> None:
     # The semaphore bounds memory: at most `concurrency` batches in flight and one waiting.
     window = threading.BoundedSemaphore(concurrency + 1)
     with ThreadPoolExecutor(concurrency, thread_name_prefix="postvak-send") as pool:
@@ -223,8 +243,13 @@ class Tally:
         self._first: list[tuple[int, dict]] = []
 
     def reject_locally(self, line: int, reason: str) -> None:
-        problem = {"type": problem_type_uri(self.api_url, "validation-failed"), "title": "Validation failed",
-                   "status": 422, "detail": f"line {line}: {reason}", "instance": f"#line-{line}"}
+        problem = {
+            "type": problem_type_uri(self.api_url, "validation-failed"),
+            "title": "Validation failed",
+            "status": 422,
+            "detail": f"line {line}: {reason}",
+            "instance": f"#line-{line}",
+        }
         with self._lock:
             self._reject(line, None, problem)
 
@@ -347,8 +372,10 @@ def _results(response: httpx.Response, count: int) -> list[dict] | None:
         return None
     if not isinstance(results, list) or len(results) != count:
         return None
-    in_order = all(isinstance(result, dict) and result.get("index") == index
-                   and result.get("outcome") in _OUTCOMES for index, result in enumerate(results))
+    in_order = all(
+        isinstance(result, dict) and result.get("index") == index and result.get("outcome") in _OUTCOMES
+        for index, result in enumerate(results)
+    )
     return results if in_order else None
 
 
@@ -359,9 +386,13 @@ def _problem_of(response: httpx.Response) -> dict:
         problem = None
     if isinstance(problem, dict) and "status" in problem:
         return problem
-    return {"type": "about:blank", "title": response.reason_phrase, "status": response.status_code,
-            "detail": f"the server refused the batch with HTTP {response.status_code}",
-            "instance": BATCH_PATH}
+    return {
+        "type": "about:blank",
+        "title": response.reason_phrase,
+        "status": response.status_code,
+        "detail": f"the server refused the batch with HTTP {response.status_code}",
+        "instance": BATCH_PATH,
+    }
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -380,14 +411,19 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def _backoff(attempt: int) -> float:
     # Full jitter keeps parallel batches from retrying in step against a recovering server.
-    return random.uniform(0, min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** attempt))
+    return random.uniform(0, min(BACKOFF_MAX, BACKOFF_FIRST * 2**attempt))
 
 
 def _client(api_url: str, api_key: str, concurrency: int) -> httpx.Client:
     return httpx.Client(
-        base_url=api_url, transport=_transport(concurrency), timeout=TIMEOUT,
-        headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json",
-                 "Accept": "application/json"},
+        base_url=api_url,
+        transport=_transport(concurrency),
+        timeout=TIMEOUT,
+        headers={
+            "Authorization": f"Bearer {api_key}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
     )
 
 
@@ -399,6 +435,12 @@ def _transport(concurrency: int) -> httpx.BaseTransport:
 
 def _progress_bar(console: Console, *, enabled: bool) -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("letters"),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=console, disable=not enabled,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("letters"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not enabled,
     )

@@ -42,8 +42,9 @@ def test_upload_once_reference_from_many_letters(client, sender, runtime, bsns):
     results = client.post("/api/v1/message-batches", json={"messages": items}, headers=sender.headers).json()
     assert {r["outcome"] for r in results["results"]} == {"created"}
     view = client.get(f"/api/v1/messages/{results['results'][0]['id']}", headers=sender.headers).json()
-    assert view["attachments"] == [{"attachmentId": attachment_id, "fileName": "folder.pdf",
-                                    "size": len(ONE_PAGE), "pages": 1}]
+    assert view["attachments"] == [
+        {"attachmentId": attachment_id, "fileName": "folder.pdf", "size": len(ONE_PAGE), "pages": 1}
+    ]
     assert len(_stored_files(runtime)) == 1
 
 
@@ -55,33 +56,43 @@ def test_identical_inline_attachments_are_stored_once(client, sender, runtime, b
         assert session.scalar(select(func.count()).select_from(Blob)) == 1
         assert session.scalar(select(func.count()).select_from(Attachment)) == 1
     assert len(_stored_files(runtime)) == 1
-    names = [client.get(f"/api/v1/messages/{r['id']}", headers=sender.headers).json()["attachments"][0]["fileName"]
-             for r in results["results"]]
+    names = [
+        client.get(f"/api/v1/messages/{r['id']}", headers=sender.headers).json()["attachments"][0]["fileName"]
+        for r in results["results"]
+    ]
     assert names == ["brief-0.pdf", "brief-1.pdf", "brief-2.pdf"]
 
 
 def test_another_senders_attachment_id_is_not_found(client, sender, other_sender, bsns):
     attachment_id = _upload(client, sender, ONE_PAGE).json()["attachmentId"]
-    r = client.post("/api/v1/messages", headers=other_sender.headers,
-                    json=letter(bsns[0], "FOREIGN", attachments=[{"attachmentId": attachment_id}]))
+    r = client.post(
+        "/api/v1/messages",
+        headers=other_sender.headers,
+        json=letter(bsns[0], "FOREIGN", attachments=[{"attachmentId": attachment_id}]),
+    )
     assert assert_problem(r, "not-found", 404)["detail"].startswith("attachments[0].attachmentId")
 
 
-@pytest.mark.parametrize("build,slug,status", [
-    (pdfs.with_javascript_open_action, "attachment-rejected", 422),
-    (lambda: pdfs.encrypted("geheim"), "attachment-rejected", 422),
-    (pdfs.truncated, "attachment-rejected", 422),
-    (pdfs.png, "attachment-rejected", 422),
-    (lambda: pdfs.decompression_bomb(1024), "attachment-rejected", 422),
-    (lambda: b"%PDF-1.7\n" + b"0" * (30 * 1024 * 1024), "payload-too-large", 413),
-])
+@pytest.mark.parametrize(
+    "build,slug,status",
+    [
+        (pdfs.with_javascript_open_action, "attachment-rejected", 422),
+        (lambda: pdfs.encrypted("geheim"), "attachment-rejected", 422),
+        (pdfs.truncated, "attachment-rejected", 422),
+        (pdfs.png, "attachment-rejected", 422),
+        (lambda: pdfs.decompression_bomb(1024), "attachment-rejected", 422),
+        (lambda: b"%PDF-1.7\n" + b"0" * (30 * 1024 * 1024), "payload-too-large", 413),
+    ],
+)
 def test_each_bad_file_gets_the_right_answer(client, sender, build, slug, status):
     assert_problem(_upload(client, sender, build()), slug, status)
 
 
 def test_too_many_and_too_large_together(client, sender, bsns):
     eleven = [_inline(ONE_PAGE)] * 11
-    r = client.post("/api/v1/messages", json=letter(bsns[0], "ELEVEN", attachments=eleven), headers=sender.headers)
+    r = client.post(
+        "/api/v1/messages", json=letter(bsns[0], "ELEVEN", attachments=eleven), headers=sender.headers
+    )
     assert assert_problem(r, "validation-failed", 422)["detail"].startswith("attachments")
     big = [_inline(b"%PDF-1.7\n" + b"0" * (7 * 1024 * 1024))] * 3
     r = client.post("/api/v1/messages", json=letter(bsns[0], "BIG", attachments=big), headers=sender.headers)

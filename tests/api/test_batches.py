@@ -20,8 +20,11 @@ def _thousand(bsns):
     items = [letter(bsns[i % len(bsns)], f"BATCH-{i:04d}") for i in range(1000)]
     broken = bsns[0][:-1] + str((int(bsns[0][-1]) + 1) % 10)  # one digit off: fails the elfproef
     items[10] = letter(broken, "BATCH-0010")
-    bad_pdf = {"fileName": "a.pdf", "mediaType": "application/pdf",
-               "content": base64.b64encode(pdfs.with_javascript_open_action()).decode()}
+    bad_pdf = {
+        "fileName": "a.pdf",
+        "mediaType": "application/pdf",
+        "content": base64.b64encode(pdfs.with_javascript_open_action()).decode(),
+    }
     items[500] = letter(bsns[0], "BATCH-0500", attachments=[bad_pdf])
     return items
 
@@ -72,7 +75,9 @@ def test_twenty_concurrent_requests_with_one_reference_store_one_letter(client, 
 
 
 def test_concurrent_overlapping_batches_store_each_letter_once(client, sender, runtime, bsns):
-    batches = [[letter(bsns[i], f"OVERLAP-{i:03d}") for i in range(start, start + 200)] for start in (0, 100, 50)]
+    batches = [
+        [letter(bsns[i], f"OVERLAP-{i:03d}") for i in range(start, start + 200)] for start in (0, 100, 50)
+    ]
 
     def send(items):
         return client.post("/api/v1/message-batches", json={"messages": items}, headers=sender.headers)

@@ -26,7 +26,10 @@ def test_feed_pages_through_every_event_once_in_order(client, sender, bsns):
     assert set(events[0]) == {"id", "messageId", "senderReference", "type", "at"}
     client.post("/api/v1/messages", json=letter(bsns[0], "EV-LATE"), headers=sender.headers)
     later, _ = _read_all(client, sender, cursor)
-    assert [(e["senderReference"], e["type"]) for e in later] == [("EV-LATE", "accepted"), ("EV-LATE", "unreachable")]
+    assert [(e["senderReference"], e["type"]) for e in later] == [
+        ("EV-LATE", "accepted"),
+        ("EV-LATE", "unreachable"),
+    ]
 
 
 def test_feed_shows_only_the_senders_own_events(client, sender, other_sender, bsns):

@@ -11,9 +11,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 RULESET = Path(os.environ.get("POSTVAK_ADR_RULESET", ROOT.parent / "shared" / "adr" / "spectral.yml"))
 SPECTRAL = ROOT / "node_modules" / ".bin" / "spectral"
-API_MD_SLUGS = {"unauthorized", "forbidden", "not-found", "validation-failed", "invalid-recipient",
-                "duplicate-reference", "attachment-rejected", "payload-too-large", "unsupported-media-type",
-                "rate-limited"}
+API_MD_SLUGS = {
+    "unauthorized",
+    "forbidden",
+    "not-found",
+    "validation-failed",
+    "invalid-recipient",
+    "duplicate-reference",
+    "attachment-rejected",
+    "payload-too-large",
+    "unsupported-media-type",
+    "rate-limited",
+}
 
 
 @pytest.fixture
@@ -31,8 +40,13 @@ def _operations(document):
 
 def test_every_route_is_documented(document):
     documented = {(path, method) for path, method, _ in _operations(document)}
-    assert documented == {("/messages", "post"), ("/message-batches", "post"), ("/attachments", "post"),
-                          ("/messages/{messageId}", "get"), ("/events", "get")}
+    assert documented == {
+        ("/messages", "post"),
+        ("/message-batches", "post"),
+        ("/attachments", "post"),
+        ("/messages/{messageId}", "get"),
+        ("/events", "get"),
+    }
     assert document["openapi"].startswith("3.1")
     assert document["servers"][0]["url"].endswith("/api/v1")
 
@@ -58,7 +72,10 @@ def test_deliver_message_documents_what_it_can_answer(document):
     for status in ("200", "201", "401", "403", "404", "409", "413", "415", "422", "429"):
         assert status in responses, status
     assert set(responses["422"]["content"]["application/problem+json"]["examples"]) == {
-        "validation-failed", "invalid-recipient", "attachment-rejected"}
+        "validation-failed",
+        "invalid-recipient",
+        "attachment-rejected",
+    }
 
 
 def test_the_document_passes_the_api_design_rules(document, tmp_path):
@@ -69,10 +86,27 @@ def test_the_document_passes_the_api_design_rules(document, tmp_path):
     spec = tmp_path / "openapi.json"
     spec.write_text(json.dumps(document))
     result = subprocess.run(
-        [str(SPECTRAL), "lint", "-r", str(RULESET), str(spec), "-f", "json", "--quiet", "--fail-severity", "error"],
-        capture_output=True, text=True, timeout=180,
+        [
+            str(SPECTRAL),
+            "lint",
+            "-r",
+            str(RULESET),
+            str(spec),
+            "-f",
+            "json",
+            "--quiet",
+            "--fail-severity",
+            "error",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     findings = json.loads(result.stdout or "[]")
-    errors = [f"{f['code']}: {f['message']} at {'.'.join(map(str, f['path']))}" for f in findings if f["severity"] == 0]
+    errors = [
+        f"{f['code']}: {f['message']} at {'.'.join(map(str, f['path']))}"
+        for f in findings
+        if f["severity"] == 0
+    ]
     assert errors == [], "\n".join(errors)
     assert result.returncode == 0, result.stderr

@@ -13,6 +13,15 @@ def test_deliver_and_read(client, sender, bsns):
     assert r3.status_code == 200
     feed = client.get("/api/v1/events", headers=sender.headers).json()
     assert [e["type"] for e in feed["events"]] == ["accepted", "unreachable"]
-    batch = client.post("/api/v1/message-batches", headers=sender.headers, json={"messages": [
-        letter(bsns[1], "B-1"), letter("123456789", "B-2"), letter(bsns[0], "R-1", subject="other")]})
+    batch = client.post(
+        "/api/v1/message-batches",
+        headers=sender.headers,
+        json={
+            "messages": [
+                letter(bsns[1], "B-1"),
+                letter("123456789", "B-2"),
+                letter(bsns[0], "R-1", subject="other"),
+            ]
+        },
+    )
     assert [r["outcome"] for r in batch.json()["results"]] == ["created", "rejected", "rejected"]

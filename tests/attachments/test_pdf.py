@@ -1,10 +1,10 @@
 import subprocess
 
-from tests.attachments import pdfs
 import pytest
 
 from postvak.attachments.pdf import MAX_ATTACHMENT_BYTES, check_pdf
 from postvak.errors import AttachmentRejected, PayloadTooLarge
+from tests.attachments import pdfs
 
 
 def test_a_one_page_letter_is_accepted_with_its_page_count():

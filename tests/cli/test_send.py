@@ -65,8 +65,13 @@ def stored(runtime: Runtime) -> int:
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "postvak.cli", "send", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "postvak.cli", "send", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_a_file_is_sent_in_batches_and_every_line_is_accounted_for(server, runtime, sender, bsns, tmp_path):
@@ -99,8 +104,13 @@ def test_sending_the_same_file_again_delivers_nothing_new(server, runtime, sende
 def test_the_progress_bar_goes_to_the_given_console_only(server, sender, bsns, tmp_path, capsys):
     letters = write_letters(tmp_path / "letters.jsonl", 30, bsns, bad=False)
     screen = io.StringIO()
-    send_file(letters.path, server, sender.api_key, batch_size=10,
-              console=Console(file=screen, force_terminal=True, width=100))
+    send_file(
+        letters.path,
+        server,
+        sender.api_key,
+        batch_size=10,
+        console=Console(file=screen, force_terminal=True, width=100),
+    )
     assert "30/30" in screen.getvalue()
     assert capsys.readouterr().out == ""
 
@@ -109,8 +119,17 @@ def test_the_command_prints_one_json_object(server, runtime, sender, bsns, tmp_p
     letters = write_letters(tmp_path / "letters.jsonl", 120, bsns, bad=False)
     with letters.path.open("a") as f:
         f.write("not json\n")
-    done = run_cli(str(letters.path), "--api-url", server, "--api-key", sender.api_key, "--json",
-                   "--batch-size", "50", cwd=tmp_path)
+    done = run_cli(
+        str(letters.path),
+        "--api-url",
+        server,
+        "--api-key",
+        sender.api_key,
+        "--json",
+        "--batch-size",
+        "50",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     counts = (result["created"], result["existing"], result["rejected"], result["failedBatches"])

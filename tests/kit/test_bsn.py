@@ -24,7 +24,7 @@ def test_every_valid_bsn_passes(bsn: str) -> None:
 @given(valid_bsns(), st.integers(0, 8), st.integers(1, 9))
 def test_every_single_digit_change_fails(bsn: str, position: int, delta: int) -> None:
     digit = (int(bsn[position]) + delta) % 10
-    changed = bsn[:position] + str(digit) + bsn[position + 1:]
+    changed = bsn[:position] + str(digit) + bsn[position + 1 :]
     assert not is_valid_bsn(changed)
 
 

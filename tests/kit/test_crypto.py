@@ -46,9 +46,7 @@ def module_ring(tmp_path_factory: pytest.TempPathFactory) -> KeyRing:
 
 
 @given(plaintext=st.binary(max_size=4096), aad=st.binary(max_size=64))
-def test_round_trip_over_arbitrary_bytes(
-    module_ring: KeyRing, plaintext: bytes, aad: bytes
-) -> None:
+def test_round_trip_over_arbitrary_bytes(module_ring: KeyRing, plaintext: bytes, aad: bytes) -> None:
     assert module_ring.open(module_ring.seal(plaintext, aad), aad) == plaintext
 
 

@@ -31,13 +31,16 @@ def test_unreachable_letter_can_be_delivered_later_or_printed() -> None:
     assert rules.current_status(["accepted", "unreachable", "delivered"]) == "delivered"
 
 
-@pytest.mark.parametrize("history", [
-    ["accepted", "read"],                      # never delivered
-    ["accepted", "delivered", "confirmed"],    # confirmed before read
-    ["accepted", "delivered", "read", "delivered"],
-    ["accepted", "delivered", "expired", "read"],
-    ["accepted", "accepted"],
-])
+@pytest.mark.parametrize(
+    "history",
+    [
+        ["accepted", "read"],  # never delivered
+        ["accepted", "delivered", "confirmed"],  # confirmed before read
+        ["accepted", "delivered", "read", "delivered"],
+        ["accepted", "delivered", "expired", "read"],
+        ["accepted", "accepted"],
+    ],
+)
 def test_impossible_histories_are_refused(history) -> None:
     with pytest.raises(rules.InvalidTransition):
         rules.current_status(history)
@@ -77,13 +80,16 @@ def test_content_hash_ignores_key_order_but_not_content() -> None:
     assert a != rules.content_hash({"body": "y", "subject": "z"})
 
 
-@pytest.mark.parametrize("url,ok", [
-    ("https://betalen.example.nl/x", True),
-    ("http://betalen.example.nl/x", False),
-    ("javascript:alert(1)", False),
-    ("https://", False),
-    ("https://a.example/\nSet-Cookie: x", False),
-    ("HTTPS://upper.example.nl", True),
-])
+@pytest.mark.parametrize(
+    "url,ok",
+    [
+        ("https://betalen.example.nl/x", True),
+        ("http://betalen.example.nl/x", False),
+        ("javascript:alert(1)", False),
+        ("https://", False),
+        ("https://a.example/\nSet-Cookie: x", False),
+        ("HTTPS://upper.example.nl", True),
+    ],
+)
 def test_action_urls_must_be_https(url, ok) -> None:
     assert rules.is_https_url(url) is ok

@@ -77,8 +77,9 @@ def test_a_scheduled_letter_is_delivered_by_the_worker_at_publish_at(runtime, se
     start = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
     clock.set_clock(lambda: start)
     publish_at = (start + timedelta(hours=19)).isoformat()
-    [outcome] = deliver_letters(runtime, _sender(runtime, sender),
-                                [letter(bsns[0], "LATER-1", publishAt=publish_at)])
+    [outcome] = deliver_letters(
+        runtime, _sender(runtime, sender), [letter(bsns[0], "LATER-1", publishAt=publish_at)]
+    )
     worker = Worker(runtime.database, job_handlers())
 
     def status() -> list[str]:
@@ -105,7 +106,9 @@ def test_a_failing_job_is_retried_later_not_lost(runtime):
             raise ConnectionError("down")
 
     with runtime.database.unit_of_work() as session:
-        jobs.enqueue(session, [{"kind": "flaky", "dedupe_key": "flaky:1", "payload": {"n": 1}, "due_at": start}])
+        jobs.enqueue(
+            session, [{"kind": "flaky", "dedupe_key": "flaky:1", "payload": {"n": 1}, "due_at": start}]
+        )
     worker = Worker(runtime.database, {"flaky": flaky})
     assert worker.run_once() == 1
     assert worker.run_once() == 0  # backing off

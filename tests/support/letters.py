@@ -33,8 +33,9 @@ def letter(bsn: str, reference: str, **fields: Any) -> dict[str, Any]:
     }
 
 
-def register(runtime: Runtime, name: str = "Gemeente Testdorp",
-             oin: str = "00000001002220647000") -> SenderHandle:
+def register(
+    runtime: Runtime, name: str = "Gemeente Testdorp", oin: str = "00000001002220647000"
+) -> SenderHandle:
     with runtime.database.unit_of_work() as session:
         sender = senders.register_sender(session, name=name, oin=oin, kind="municipality")
         key = senders.issue_api_key(session, sender.id)

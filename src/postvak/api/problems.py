@@ -15,5 +15,9 @@ log = structlog.get_logger("postvak.api")
 def problem_response(request: Request, problem: Problem) -> Response:
     base_url = request.app.state.runtime.settings.base_url
     body = problem.to_dict(base_url, request.url.path)
-    return Response(orjson.dumps(body), status_code=problem.status,
-                    media_type="application/problem+json", headers=problem.headers)
+    return Response(
+        orjson.dumps(body),
+        status_code=problem.status,
+        media_type="application/problem+json",
+        headers=problem.headers,
+    )

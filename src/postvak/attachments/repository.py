@@ -27,7 +27,9 @@ def insert_attachments(session: Session, rows: Sequence[dict]) -> None:
     )
 
 
-def attachments_by_blob(session: Session, sender_id: uuid.UUID, blob_ids: Iterable[str]) -> dict[str, Attachment]:
+def attachments_by_blob(
+    session: Session, sender_id: uuid.UUID, blob_ids: Iterable[str]
+) -> dict[str, Attachment]:
     ids = sorted(set(blob_ids))
     if not ids:
         return {}

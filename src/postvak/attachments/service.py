@@ -58,7 +58,9 @@ def stage(
     return staged
 
 
-def _seal_and_store(keyring: KeyRing, store: BlobStore, settings: Settings, blob_id: str, data: bytes) -> StagedBlob:
+def _seal_and_store(
+    keyring: KeyRing, store: BlobStore, settings: Settings, blob_id: str, data: bytes
+) -> StagedBlob:
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise PayloadTooLarge(f"an attachment may be at most {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MiB")
     pages = check_pdf(data, seconds=settings.pdf_check_seconds, memory_mib=settings.pdf_check_memory_mib)
@@ -74,19 +76,40 @@ def attach_blobs(
     """Write the rows of staged blobs and the sender's attachment handles; returns blob id → attachment id."""
     blobs = list(blobs)
     now = clock.now()
-    repository.insert_blobs(session, [
-        {"id": b.id, "storage_key": b.storage_key, "size": b.size, "page_count": b.page_count,
-         "kek_id": b.kek_id, "wrapped_key": b.wrapped_key, "created_at": now}
-        for b in blobs if isinstance(b, StagedBlob)
-    ])
+    repository.insert_blobs(
+        session,
+        [
+            {
+                "id": b.id,
+                "storage_key": b.storage_key,
+                "size": b.size,
+                "page_count": b.page_count,
+                "kek_id": b.kek_id,
+                "wrapped_key": b.wrapped_key,
+                "created_at": now,
+            }
+            for b in blobs
+            if isinstance(b, StagedBlob)
+        ],
+    )
     blob_ids = {b.id for b in blobs}
     existing = repository.attachments_by_blob(session, sender_id, blob_ids)
-    repository.insert_attachments(session, [
-        {"id": new_id(), "sender_id": sender_id, "blob_id": blob_id, "file_name": file_name,
-         "created_at": now}
-        for blob_id in blob_ids - existing.keys()
-    ])
-    return {blob_id: a.id for blob_id, a in repository.attachments_by_blob(session, sender_id, blob_ids).items()}
+    repository.insert_attachments(
+        session,
+        [
+            {
+                "id": new_id(),
+                "sender_id": sender_id,
+                "blob_id": blob_id,
+                "file_name": file_name,
+                "created_at": now,
+            }
+            for blob_id in blob_ids - existing.keys()
+        ],
+    )
+    return {
+        blob_id: a.id for blob_id, a in repository.attachments_by_blob(session, sender_id, blob_ids).items()
+    }
 
 
 def find_handle(session: Session, sender_id: uuid.UUID, blob_id: str) -> uuid.UUID | None:

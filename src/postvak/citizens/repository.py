@@ -28,7 +28,7 @@ def ensure_mailboxes(session: Session, recipients: Iterable[RecipientKey]) -> di
     )
     found: dict[RecipientKey, Mailbox] = {}
     for start in range(0, len(keys), 400):
-        chunk = keys[start:start + 400]
+        chunk = keys[start : start + 400]
         query = select(Mailbox).where(tuple_(Mailbox.recipient_type, Mailbox.recipient_value).in_(chunk))
         found.update({(m.recipient_type, m.recipient_value): m for m in session.scalars(query)})
     return found

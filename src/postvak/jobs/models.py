@@ -12,8 +12,12 @@ from postvak.kit.sqltypes import BigId, UtcDateTime
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
-        Index("ix_jobs_due", "due_at", postgresql_where=text("done_at IS NULL"),
-              sqlite_where=text("done_at IS NULL")),
+        Index(
+            "ix_jobs_due",
+            "due_at",
+            postgresql_where=text("done_at IS NULL"),
+            sqlite_where=text("done_at IS NULL"),
+        ),
         {"sqlite_autoincrement": True},
     )
 

@@ -33,8 +33,9 @@ def claim(session: Session, now: datetime, lease: timedelta, limit: int) -> list
     """
     query = (
         select(Job)
-        .where(Job.done_at.is_(None), Job.due_at <= now,
-               or_(Job.locked_until.is_(None), Job.locked_until < now))
+        .where(
+            Job.done_at.is_(None), Job.due_at <= now, or_(Job.locked_until.is_(None), Job.locked_until < now)
+        )
         .order_by(Job.due_at, Job.id)
         .limit(limit)
     )
@@ -43,7 +44,8 @@ def claim(session: Session, now: datetime, lease: timedelta, limit: int) -> list
     claimed = [ClaimedJob(j.id, j.kind, j.payload, j.attempts + 1) for j in session.scalars(query)]
     if claimed:
         session.execute(
-            update(Job).where(Job.id.in_([j.id for j in claimed]))
+            update(Job)
+            .where(Job.id.in_([j.id for j in claimed]))
             .values(locked_until=now + lease, attempts=Job.attempts + 1)
             .execution_options(synchronize_session=False)
         )

@@ -21,8 +21,13 @@ Handler = Callable[[Session, dict], None]
 
 class Worker:
     def __init__(
-        self, database: Database, handlers: dict[str, Handler], *, poll_seconds: float = 1.0,
-        lease: timedelta = timedelta(minutes=5), batch: int = 50,
+        self,
+        database: Database,
+        handlers: dict[str, Handler],
+        *,
+        poll_seconds: float = 1.0,
+        lease: timedelta = timedelta(minutes=5),
+        batch: int = 50,
     ) -> None:
         self.database = database
         self.handlers = handlers
@@ -45,8 +50,9 @@ class Worker:
                 self.handlers[job.kind](session, job.payload)
                 repository.finish(session, job.id, clock.now())
         except Exception as exc:  # noqa: BLE001 - any failure is retried later, never lost
-            log.warning("job failed", job_id=job.id, kind=job.kind, attempt=job.attempt,
-                        error=type(exc).__name__)
+            log.warning(
+                "job failed", job_id=job.id, kind=job.kind, attempt=job.attempt, error=type(exc).__name__
+            )
             with self.database.unit_of_work() as session:
                 due = clock.now() + retry_delay(job.attempt)
                 repository.reschedule(session, job.id, due, f"{type(exc).__name__}: {exc}")

@@ -17,6 +17,7 @@ def publish_message(session: Session, payload: dict) -> None:
     if rules.current_status(events) != "scheduled":
         return
     event = rules.delivery_events(scheduled=False, mailbox_activated=mailbox.activated_at is not None)[-1]
-    repository.insert_events(session, [
-        {"message_id": message.id, "sender_id": message.sender_id, "type": event, "at": clock.now()}
-    ])
+    repository.insert_events(
+        session,
+        [{"message_id": message.id, "sender_id": message.sender_id, "type": event, "at": clock.now()}],
+    )

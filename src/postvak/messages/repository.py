@@ -26,7 +26,7 @@ def stored_by_reference(
     found: dict[str, tuple[uuid.UUID, str]] = {}
     for start in range(0, len(refs), 500):
         query = select(Message.sender_reference, Message.id, Message.content_hash).where(
-            Message.sender_id == sender_id, Message.sender_reference.in_(refs[start:start + 500])
+            Message.sender_id == sender_id, Message.sender_reference.in_(refs[start : start + 500])
         )
         found.update({ref: (mid, h) for ref, mid, h in session.execute(query)})
     return found
@@ -46,8 +46,10 @@ def get_message(session: Session, sender_id: uuid.UUID, message_id: uuid.UUID) -
 
 
 def get_message_with_mailbox(session: Session, message_id: uuid.UUID) -> tuple[Message, Mailbox] | None:
-    query = select(Message, Mailbox).join(Mailbox, Mailbox.id == Message.mailbox_id).where(
-        Message.id == message_id
+    query = (
+        select(Message, Mailbox)
+        .join(Mailbox, Mailbox.id == Message.mailbox_id)
+        .where(Message.id == message_id)
     )
     row = session.execute(query).first()
     return (row[0], row[1]) if row else None
@@ -55,8 +57,8 @@ def get_message_with_mailbox(session: Session, message_id: uuid.UUID) -> tuple[M
 
 def events_of(session: Session, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[MessageEvent]]:
     found: dict[uuid.UUID, list[MessageEvent]] = {mid: [] for mid in message_ids}
-    query = select(MessageEvent).where(MessageEvent.message_id.in_(list(message_ids))).order_by(
-        MessageEvent.id
+    query = (
+        select(MessageEvent).where(MessageEvent.message_id.in_(list(message_ids))).order_by(MessageEvent.id)
     )
     for event in session.scalars(query):
         found[event.message_id].append(event)
@@ -89,7 +91,9 @@ def event_feed(
         .join(Message, Message.id == MessageEvent.message_id)
         .where(
             MessageEvent.sender_id == sender_id,
-            or_(MessageEvent.tx_seq > tx_seq, and_(MessageEvent.tx_seq == tx_seq, MessageEvent.id > event_id)),
+            or_(
+                MessageEvent.tx_seq > tx_seq, and_(MessageEvent.tx_seq == tx_seq, MessageEvent.id > event_id)
+            ),
         )
         .order_by(MessageEvent.tx_seq, MessageEvent.id)
         .limit(limit)
@@ -99,11 +103,12 @@ def event_feed(
     return [(event, ref) for event, ref in session.execute(query)]
 
 
-
 def messages_not_under_key(session: Session, kek_id: str, limit: int) -> list[tuple[uuid.UUID, str, bytes]]:
     query = (
         select(Message.id, Message.body_kek_id, Message.body_key)
-        .where(Message.body_kek_id != kek_id).order_by(Message.id).limit(limit)
+        .where(Message.body_kek_id != kek_id)
+        .order_by(Message.id)
+        .limit(limit)
     )
     return [(mid, kid, key) for mid, kid, key in session.execute(query)]
 

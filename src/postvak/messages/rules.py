@@ -15,9 +15,20 @@ ACTION_KINDS = ("pay", "respond", "confirm", "appointment", "info")
 PAPER_FALLBACKS = ("never", "if-unreachable", "if-unread-by-due-date")
 
 EVENT_TYPES = (
-    "accepted", "scheduled", "delivered", "notified", "notification-failed", "reminded",
-    "read", "confirmed", "unreachable", "fallback-printed", "never-read", "never-confirmed",
-    "expired", "deleted-by-recipient",
+    "accepted",
+    "scheduled",
+    "delivered",
+    "notified",
+    "notification-failed",
+    "reminded",
+    "read",
+    "confirmed",
+    "unreachable",
+    "fallback-printed",
+    "never-read",
+    "never-confirmed",
+    "expired",
+    "deleted-by-recipient",
 )
 
 _ENDINGS = {"expired", "deleted-by-recipient"}
@@ -75,6 +86,6 @@ def content_hash(canonical: dict) -> str:
 
 def is_https_url(url: str) -> bool:
     parts = urlsplit(url)
-    return parts.scheme == "https" and bool(parts.hostname) and not any(
-        c.isspace() or ord(c) < 32 for c in url
+    return (
+        parts.scheme == "https" and bool(parts.hostname) and not any(c.isspace() or ord(c) < 32 for c in url)
     )

@@ -138,8 +138,10 @@ def deliver(
 
     boxes = mailboxes.ensure_mailboxes(session, {("BSN", d.message.recipient.value) for d in fresh})
     now = clock.now()
-    rows = {d.index: _message_row(keyring, sender_id, d, boxes[("BSN", d.message.recipient.value)].id, now)
-            for d in fresh}
+    rows = {
+        d.index: _message_row(keyring, sender_id, d, boxes[("BSN", d.message.recipient.value)].id, now)
+        for d in fresh
+    }
     repository.insert_messages(session, list(rows.values()))
     stored = repository.stored_by_reference(session, sender_id, (d.message.sender_reference for d in fresh))
 
@@ -159,14 +161,20 @@ def _retry_outcome(d: Draft, stored: tuple[uuid.UUID, str]) -> Outcome:
     message_id, content_hash = stored
     if content_hash == d.content_hash:
         return Outcome(d.index, "existing", message_id)
-    return Outcome(d.index, "rejected", problem=DuplicateReference(
-        "senderReference: already used for a letter with different content"))
+    return Outcome(
+        d.index,
+        "rejected",
+        problem=DuplicateReference("senderReference: already used for a letter with different content"),
+    )
 
 
 def _resolve_attachments(session, sender_id, drafts, staged, outcomes) -> dict[int, list[dict]]:
     """Per draft, its attachment links (position, attachment id, file name); faults reject the draft."""
     referenced = attachments.find_attachments(
-        session, sender_id, (a.attachment_id for d in drafts for a in d.message.attachments if a.attachment_id))
+        session,
+        sender_id,
+        (a.attachment_id for d in drafts for a in d.message.attachments if a.attachment_id),
+    )
     usable = {bid: b for bid, b in staged.items() if not isinstance(b, Problem)}
     handles = attachments.attach_blobs(session, sender_id, usable.values()) if usable else {}
     links: dict[int, list[dict]] = {}
@@ -204,16 +212,24 @@ def _message_row(keyring: KeyRing, sender_id: uuid.UUID, d: Draft, mailbox_id: u
     message_id = new_id()
     sealed = keyring.seal(m.body.encode(), message_id.bytes)
     return {
-        "id": message_id, "sender_id": sender_id, "mailbox_id": mailbox_id,
-        "sender_reference": m.sender_reference, "content_hash": d.content_hash,
-        "message_type": m.message_type, "subject": m.subject,
-        "body_sealed": sealed.ciphertext, "body_key": sealed.wrapped_key, "body_kek_id": sealed.kek_id,
+        "id": message_id,
+        "sender_id": sender_id,
+        "mailbox_id": mailbox_id,
+        "sender_reference": m.sender_reference,
+        "content_hash": d.content_hash,
+        "message_type": m.message_type,
+        "subject": m.subject,
+        "body_sealed": sealed.ciphertext,
+        "body_key": sealed.wrapped_key,
+        "body_kek_id": sealed.kek_id,
         "due_date": m.due_date,
         "action_kind": m.action.kind if m.action else None,
         "action_label": m.action.label if m.action else None,
         "action_url": m.action.url if m.action else None,
-        "confirmation_required": m.confirmation_required, "sensitive": m.sensitive,
-        "publish_at": m.publish_at, "paper_fallback": m.paper_fallback,
+        "confirmation_required": m.confirmation_required,
+        "sensitive": m.sensitive,
+        "publish_at": m.publish_at,
+        "paper_fallback": m.paper_fallback,
         "notification_text": m.notification.text if m.notification else None,
         "created_at": now,
     }
@@ -229,8 +245,14 @@ def _write_first_events(session, sender_id, created, rows, links, boxes, now) ->
             events.append({"message_id": row["id"], "sender_id": sender_id, "type": event, "at": now})
         attachment_rows += [{"message_id": row["id"], **link} for link in links[d.index]]
         if scheduled:
-            publish_jobs.append({"kind": PUBLISH_JOB, "dedupe_key": f"{PUBLISH_JOB}:{row['id']}",
-                                 "payload": {"messageId": str(row["id"])}, "due_at": d.message.publish_at})
+            publish_jobs.append(
+                {
+                    "kind": PUBLISH_JOB,
+                    "dedupe_key": f"{PUBLISH_JOB}:{row['id']}",
+                    "payload": {"messageId": str(row["id"])},
+                    "due_at": d.message.publish_at,
+                }
+            )
     repository.insert_message_attachments(session, attachment_rows)
     repository.insert_events(session, events)
     jobs.enqueue(session, publish_jobs)
@@ -251,15 +273,20 @@ def message_view(session: Session, sender_id: uuid.UUID, message_id: str) -> Mes
         subject=message.subject,
         due_date=message.due_date,
         action=Action(kind=message.action_kind, label=message.action_label, url=message.action_url)
-        if message.action_kind else None,
+        if message.action_kind
+        else None,
         confirmation_required=message.confirmation_required,
         sensitive=message.sensitive,
         publish_at=clock.as_utc(message.publish_at) if message.publish_at else None,
         paper_fallback=message.paper_fallback,
         notification=Notification(text=message.notification_text) if message.notification_text else None,
         attachments=[
-            AttachmentOut(attachment_id=str(link.attachment_id), file_name=link.file_name,
-                          size=blob.size, pages=blob.page_count)
+            AttachmentOut(
+                attachment_id=str(link.attachment_id),
+                file_name=link.file_name,
+                size=blob.size,
+                pages=blob.page_count,
+            )
             for link, blob in repository.attachments_of(session, message.id)
         ],
         created_at=clock.as_utc(message.created_at),
@@ -274,8 +301,16 @@ def event_feed(session: Session, sender_id: uuid.UUID, after: str | None, limit:
     if rows:
         position = (rows[-1][0].tx_seq, rows[-1][0].id)
     return EventFeedOut(
-        events=[FeedEventOut(id=str(e.id), message_id=str(e.message_id), sender_reference=ref,
-                             type=e.type, at=clock.as_utc(e.at)) for e, ref in rows],
+        events=[
+            FeedEventOut(
+                id=str(e.id),
+                message_id=str(e.message_id),
+                sender_reference=ref,
+                type=e.type,
+                at=clock.as_utc(e.at),
+            )
+            for e, ref in rows
+        ],
         next_cursor=encode_cursor(*position),
     )
 
@@ -283,8 +318,9 @@ def event_feed(session: Session, sender_id: uuid.UUID, after: str | None, limit:
 def open_body(keyring: KeyRing, message: Message) -> str:
     """The letter's Markdown as sent, verified; tampered storage is never served."""
     try:
-        plain = keyring.open(Sealed(message.body_kek_id, message.body_key, message.body_sealed),
-                             message.id.bytes)
+        plain = keyring.open(
+            Sealed(message.body_kek_id, message.body_key, message.body_sealed), message.id.bytes
+        )
     except IntegrityError as exc:
         raise IntegrityFailure("a stored letter failed its integrity check") from exc
     return plain.decode()

@@ -26,8 +26,7 @@ def register_sender(session: Session, *, name: str, oin: str, kind: str) -> Send
         raise ValidationFailed(problem)
     if repository.get_sender_by_oin(session, oin):
         raise ValidationFailed("oin: an organisation with this OIN is already registered")
-    sender = Sender(id=new_id(), oin=oin, name=name, kind=kind, status="active",
-                    created_at=clock.now())
+    sender = Sender(id=new_id(), oin=oin, name=name, kind=kind, status="active", created_at=clock.now())
     repository.add(session, sender)
     return sender
 
@@ -36,8 +35,13 @@ def issue_api_key(session: Session, sender_id: uuid.UUID) -> IssuedKey:
     if repository.get_sender(session, sender_id) is None:
         raise NotFound("no organisation with this id")
     key = rules.new_api_key()
-    row = ApiKey(id=new_id(), sender_id=sender_id, key_hash=rules.hash_api_key(key),
-                 prefix=rules.display_prefix(key), created_at=clock.now())
+    row = ApiKey(
+        id=new_id(),
+        sender_id=sender_id,
+        key_hash=rules.hash_api_key(key),
+        prefix=rules.display_prefix(key),
+        created_at=clock.now(),
+    )
     repository.add(session, row)
     return IssuedKey(row.id, key)
 
@@ -58,8 +62,9 @@ def authenticate(session: Session, authorization: str | None) -> Sender:
     """The active sender behind an `Authorization: Bearer <apiKey>` header."""
     scheme, _, key = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
-        raise Unauthorized("send the API key as 'Authorization: Bearer <apiKey>'",
-                           headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized(
+            "send the API key as 'Authorization: Bearer <apiKey>'", headers={"WWW-Authenticate": "Bearer"}
+        )
     sender = repository.sender_by_key_hash(session, rules.hash_api_key(key.strip()))
     if sender is None:
         raise Unauthorized("the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})

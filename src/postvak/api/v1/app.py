@@ -18,7 +18,9 @@ from postvak.runtime import Runtime
 def build_api(runtime: Runtime) -> FastAPI:
     api = FastAPI(openapi_url="/openapi.json", docs_url="/docs", redoc_url=None, root_path_in_servers=False)
     api.state.runtime = runtime
-    api.state.rate_limiter = RateLimiter(runtime.settings.sender_rate_per_second, runtime.settings.sender_rate_burst)
+    api.state.rate_limiter = RateLimiter(
+        runtime.settings.sender_rate_per_second, runtime.settings.sender_rate_burst
+    )
     for module in (messages, attachments, events):
         api.include_router(module.router)
 

@@ -28,7 +28,7 @@ _FILENAME = re.compile(r'filename="?([^";/\\\x00-\x1f]{1,255})"?')
 
 
 class AttachmentCreated(ApiModel):
-    attachment_id: str = Field(description="Reference it from messages as {\"attachmentId\": …}.")
+    attachment_id: str = Field(description='Reference it from messages as {"attachmentId": …}.')
 
 
 @router.post(
@@ -37,16 +37,23 @@ class AttachmentCreated(ApiModel):
     summary="Upload one PDF for use in many letters",
     description=(
         "The raw PDF is the body (Content-Type: application/pdf, at most 10 MiB). An optional "
-        "`Content-Disposition: attachment; filename=\"…\"` names it. Identical content is "
+        '`Content-Disposition: attachment; filename="…"` names it. Identical content is '
         "stored once: uploading it again answers 200 with the same attachmentId."
     ),
     status_code=201,
     response_model=AttachmentCreated,
-    responses={200: {"description": "This content was uploaded before.", "model": AttachmentCreated},
-               **problem_responses(Unauthorized, Forbidden, RateLimited, AttachmentRejected,
-                                   PayloadTooLarge, UnsupportedMediaType)},
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
+    responses={
+        200: {"description": "This content was uploaded before.", "model": AttachmentCreated},
+        **problem_responses(
+            Unauthorized, Forbidden, RateLimited, AttachmentRejected, PayloadTooLarge, UnsupportedMediaType
+        ),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
 )
 async def upload_attachment(request: Request, sender: Sender = Depends(current_sender)) -> Response:
     require_media_type(request, "application/pdf")

@@ -31,8 +31,10 @@ async def current_sender(request: Request) -> Sender:
     sender = await run_in_threadpool(authenticate)
     wait = request.app.state.rate_limiter.take(sender.id)
     if wait:
-        raise RateLimited("too many requests for this organisation; slow down",
-                          headers={"Retry-After": retry_after_header(wait)})
+        raise RateLimited(
+            "too many requests for this organisation; slow down",
+            headers={"Retry-After": retry_after_header(wait)},
+        )
     request.state.sender_id = str(sender.id)
     return sender
 

@@ -29,8 +29,14 @@ from postvak.senders.models import Sender
 router = APIRouter(tags=["messages"])
 
 _AUTH = (Unauthorized, Forbidden, RateLimited)
-_DELIVERY = (ValidationFailed, InvalidRecipient, AttachmentRejected, PayloadTooLarge,
-             UnsupportedMediaType, NotFound)
+_DELIVERY = (
+    ValidationFailed,
+    InvalidRecipient,
+    AttachmentRejected,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    NotFound,
+)
 
 
 @router.post(
@@ -44,9 +50,10 @@ _DELIVERY = (ValidationFailed, InvalidRecipient, AttachmentRejected, PayloadTooL
     ),
     status_code=201,
     response_model=MessageOut,
-    responses={200: {"description": "The letter was stored before (idempotent retry).",
-                     "model": MessageOut},
-               **problem_responses(*_AUTH, *_DELIVERY, DuplicateReference)},
+    responses={
+        200: {"description": "The letter was stored before (idempotent retry).", "model": MessageOut},
+        **problem_responses(*_AUTH, *_DELIVERY, DuplicateReference),
+    },
     openapi_extra=request_body(MessageIn),
 )
 async def deliver_message(request: Request, sender: Sender = Depends(current_sender)) -> Response:
@@ -90,10 +97,12 @@ async def deliver_message_batch(request: Request, sender: Sender = Depends(curre
     outcomes = await run_in_threadpool(deliver_letters, runtime, sender, items)
     results = [
         BatchResultOut(
-            index=o.index, outcome=o.outcome,
+            index=o.index,
+            outcome=o.outcome,
             id=str(o.message_id) if o.message_id else None,
             problem=o.problem.to_dict(base_url, f"{request.url.path}#/messages/{o.index}")
-            if o.problem else None,
+            if o.problem
+            else None,
         )
         for o in outcomes
     ]

@@ -29,24 +29,35 @@ def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any
     return {
         status: {
             "description": "; ".join(f"`{p.slug}`: {p.explanation}" for p in group),
-            "content": {"application/problem+json": {
-                "schema": {"$ref": "#/components/schemas/Problem"},
-                "examples": {p.slug: {"value": _example(p)} for p in group},
-            }},
+            "content": {
+                "application/problem+json": {
+                    "schema": {"$ref": "#/components/schemas/Problem"},
+                    "examples": {p.slug: {"value": _example(p)} for p in group},
+                }
+            },
         }
         for status, group in sorted(by_status.items())
     }
 
 
 def _example(problem: type[Problem]) -> dict[str, Any]:
-    return {"type": f"https://postvak.example.nl/problems/{problem.slug}", "title": problem.title,
-            "status": problem.status, "detail": problem.explanation, "instance": "/api/v1/messages"}
+    return {
+        "type": f"https://postvak.example.nl/problems/{problem.slug}",
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.explanation,
+        "instance": "/api/v1/messages",
+    }
 
 
 def request_body(model: type[BaseModel]) -> dict[str, Any]:
     """A JSON request body documented from `model`, for routes that parse the body themselves."""
-    return {"requestBody": {"required": True, "content": {"application/json": {
-        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        }
+    }
 
 
 def build_openapi(app: FastAPI, base_url: str, body_models: list[type[BaseModel]]) -> dict[str, Any]:
@@ -79,11 +90,16 @@ def build_openapi(app: FastAPI, base_url: str, body_models: list[type[BaseModel]
         schemas[schema.get("title", model.__name__) if model is ProblemOut else model.__name__] = schema
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
-    components["headers"] = {"API-Version": {
-        "description": "The full semantic version of this API.", "required": True,
-        "schema": {"type": "string", "example": API_VERSION}}}
-    components["securitySchemes"] = {"apiKey": {"type": "http", "scheme": "bearer",
-                                                "description": "The organisation's API key."}}
+    components["headers"] = {
+        "API-Version": {
+            "description": "The full semantic version of this API.",
+            "required": True,
+            "schema": {"type": "string", "example": API_VERSION},
+        }
+    }
+    components["securitySchemes"] = {
+        "apiKey": {"type": "http", "scheme": "bearer", "description": "The organisation's API key."}
+    }
     doc["security"] = [{"apiKey": []}]
     for operations in doc["paths"].values():
         for operation in operations.values():
@@ -99,7 +115,11 @@ def _tidy_responses(responses: dict[str, Any]) -> None:
             response.setdefault("headers", {})["API-Version"] = _VERSION_HEADER
         if status == "429":
             response.setdefault("headers", {})["Retry-After"] = {
-                "description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+                "description": "Seconds to wait before retrying.",
+                "schema": {"type": "integer"},
+            }
         if status == "401":
             response.setdefault("headers", {})["WWW-Authenticate"] = {
-                "description": "Bearer.", "schema": {"type": "string"}}
+                "description": "Bearer.",
+                "schema": {"type": "string"},
+            }

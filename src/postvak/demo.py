@@ -1,0 +1,153 @@
+"""Demo data: organisations with API keys, and letters in demo mailboxes (test BSNs only)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from datetime import timedelta
+
+import pikepdf
+
+from postvak.api.v1.delivery import deliver_letters
+from postvak.kit import clock
+from postvak.kit.bsn import is_valid_bsn
+from postvak.runtime import Runtime
+from postvak.senders import service as senders
+
+ORGANISATIONS = [
+    ("Belastingdienst", "00000001003214345000", "national"),
+    ("Gemeente Utrecht", "00000001002220647000", "municipality"),
+    ("Waterschap De Dommel", "00000001823288444000", "water-board"),
+]
+
+
+def demo_bsns(count: int) -> list[str]:
+    """BSNs from the 9999… range reserved for testing; never a real person's number."""
+    return [b for b in (f"9999{n:05d}" for n in range(2000)) if is_valid_bsn(b)][:count]
+
+
+def letter_pdf(title: str, lines: list[str]) -> bytes:
+    """A one-page A4 letter with plain text, made with pikepdf (no active content)."""
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
+    )
+    text = [f"BT /F1 18 Tf 72 770 Td ({_pdf_text(title)}) Tj ET"]
+    for n, line in enumerate(lines):
+        text.append(f"BT /F1 11 Tf 72 {730 - 16 * n} Td ({_pdf_text(line)}) Tj ET")
+    page = pikepdf.Page(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Page,
+            MediaBox=[0, 0, 595, 842],
+            Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
+            Contents=pdf.make_stream("\n".join(text).encode("latin-1")),
+        )
+    )
+    pdf.pages.append(page)
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
+def _pdf_text(text: str) -> str:
+    return (
+        text.replace("\\", "\\\\")
+        .replace("(", "\\(")
+        .replace(")", "\\)")
+        .encode("latin-1", "replace")
+        .decode("latin-1")
+    )
+
+
+def _letters(org: str, bsns: list[str]) -> list[dict]:
+    today = clock.now().date()
+    due = (today + timedelta(days=45)).isoformat()
+    if org == "Belastingdienst":
+        pdf = letter_pdf(
+            "Voorlopige aanslag inkomstenbelasting 2027",
+            [
+                "Geachte heer/mevrouw,",
+                "",
+                "Hierbij ontvangt u uw voorlopige aanslag.",
+                "Te betalen: EUR 1.234,00 in 11 termijnen.",
+                "",
+                "Belastingdienst",
+            ],
+        )
+        return [
+            {
+                "recipient": {"type": "BSN", "value": bsn},
+                "senderReference": f"IB-2027-{n:06d}",
+                "messageType": "voorlopige-aanslag",
+                "subject": "Voorlopige aanslag inkomstenbelasting 2027",
+                "body": "Geachte heer/mevrouw,\n\nIn de bijlage vindt u uw **voorlopige aanslag** "
+                "inkomstenbelasting 2027.\n\nMet vriendelijke groet,\n\nBelastingdienst",
+                "dueDate": due,
+                "action": {
+                    "kind": "pay",
+                    "label": "Betalen",
+                    "url": f"https://betalen.example.nl/IB-2027-{n:06d}",
+                },
+                "attachments": [
+                    {
+                        "fileName": "voorlopige-aanslag-2027.pdf",
+                        "mediaType": "application/pdf",
+                        "content": base64.b64encode(pdf).decode(),
+                    }
+                ],
+            }
+            for n, bsn in enumerate(bsns)
+        ]
+    if org == "Gemeente Utrecht":
+        return [
+            {
+                "recipient": {"type": "BSN", "value": bsn},
+                "senderReference": f"WOZ-2027-{n:06d}",
+                "messageType": "aanslag-gemeentelijke-belastingen",
+                "subject": "Aanslag gemeentelijke belastingen 2027",
+                "body": "Geachte heer/mevrouw,\n\nDe WOZ-waarde van uw woning is vastgesteld. "
+                "Bent u het er niet mee eens? Maak dan binnen zes weken bezwaar.\n",
+                "dueDate": due,
+                "confirmationRequired": True,
+                "action": {
+                    "kind": "respond",
+                    "label": "Bezwaar maken",
+                    "url": "https://bezwaar.utrecht.example.nl",
+                },
+            }
+            for n, bsn in enumerate(bsns)
+        ]
+    return [
+        {
+            "recipient": {"type": "BSN", "value": bsn},
+            "senderReference": f"WS-2027-{n:06d}",
+            "messageType": "informatie",
+            "subject": "Werkzaamheden aan de dijk in uw buurt",
+            "body": "Beste bewoner,\n\nVan maart tot juni werken wij aan de dijk. *U hoeft niets te doen.*\n",
+            "action": {"kind": "info", "label": "Meer informatie", "url": "https://dommel.example.nl/dijk"},
+        }
+        for n, bsn in enumerate(bsns)
+    ]
+
+
+def seed_demo(runtime: Runtime) -> list[str]:
+    """Register the demo organisations, deliver their letters, and return lines to print."""
+    bsns = demo_bsns(5)
+    lines = ["Demo organisations (API keys are shown only now):"]
+    for name, oin, kind in ORGANISATIONS:
+        with runtime.database.unit_of_work() as session:
+            sender = senders.register_sender(session, name=name, oin=oin, kind=kind)
+            key = senders.issue_api_key(session, sender.id)
+        outcomes = deliver_letters(runtime, sender, _letters(name, bsns))
+        created = sum(o.outcome == "created" for o in outcomes)
+        lines.append(f"  {name:22} OIN {oin}  API key {key.api_key}  ({created} letters delivered)")
+    lines.append(
+        f"Demo mailboxes: {len(bsns)} test citizens (BSNs 9999…); citizen log-ins follow with the inbox."
+    )
+    lines.append("Try it (with the last key above):")
+    lines.append(
+        f"  curl -s {runtime.settings.base_url}/api/v1/events -H 'Authorization: Bearer {key.api_key}'"
+    )
+    return lines
