@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from postvak import API_VERSION, __version__
-from postvak.errors import Problem, ProblemOut
+from postvak.errors import InternalError, Problem, ProblemOut
 
 _VERSION_HEADER = {"$ref": "#/components/headers/API-Version"}
 
@@ -22,9 +22,9 @@ def json_response(model: BaseModel, status: int) -> Response:
 
 
 def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI responses for the problems a route can answer, grouped by status."""
+    """OpenAPI responses for the problems a route can answer (and 500, which any can), by status."""
     by_status: dict[int, list[type[Problem]]] = {}
-    for problem in problems:
+    for problem in (*problems, InternalError):
         by_status.setdefault(problem.status, []).append(problem)
     return {
         status: {
