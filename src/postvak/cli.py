@@ -223,14 +223,23 @@ def keys_rotate(as_json: bool = typer.Option(False, "--json")) -> None:
 
     runtime = _runtime()
     new_id = runtime.keyring.rotate()
-    with runtime.database.unit_of_work() as session:
-        letters = rewrap_body_keys(session, runtime.keyring)
-        files = rewrap_blob_keys(session, runtime.keyring)
+    # Short transactions: one long one would hold back every sender's event feed on PostgreSQL.
+    letters, files = (_repeat_until_done(runtime, rewrap) for rewrap in (rewrap_body_keys, rewrap_blob_keys))
     _emit(
         {"keyId": new_id, "letters": letters, "attachments": files},
         as_json,
         [f"new key {new_id}; re-wrapped {letters} letters and {files} attachments"],
     )
+
+
+def _repeat_until_done(runtime, step) -> int:
+    total = 0
+    while True:
+        with runtime.database.unit_of_work() as session:
+            done = step(session, runtime.keyring)
+        if not done:
+            return total
+        total += done
 
 
 @app.command()

@@ -59,7 +59,8 @@ def test_rotation_rewraps_keys_without_touching_content(runtime, sender, bsns):
     old_key = runtime.keyring.active_id
     new_key = runtime.keyring.rotate()
     with runtime.database.unit_of_work() as session:
-        assert messages.rewrap_body_keys(session, runtime.keyring) == 2
+        assert messages.rewrap_body_keys(session, runtime.keyring, limit=1) == 1
+        assert messages.rewrap_body_keys(session, runtime.keyring) == 1
         assert attachments.rewrap_blob_keys(session, runtime.keyring) == 1
     after = _stored(runtime, "ROT-1")
     assert (before.body_kek_id, after.body_kek_id) == (old_key, new_key)

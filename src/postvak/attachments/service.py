@@ -142,13 +142,10 @@ def read_blob(keyring: KeyRing, store: BlobStore, blob: Blob) -> bytes:
     return data
 
 
-def rewrap_blob_keys(session: Session, keyring: KeyRing, batch: int = 500) -> int:
-    """Re-wrap every blob's data key under the active key; returns how many rows changed."""
-    done = 0
-    while rows := repository.blobs_not_under_key(session, keyring.active_id, batch):
-        for blob in rows:
-            kek_id, wrapped = keyring.rewrap(blob.kek_id, blob.wrapped_key, blob.id.encode())
-            repository.set_blob_key(session, blob.id, kek_id, wrapped)
-        done += len(rows)
-        session.flush()
-    return done
+def rewrap_blob_keys(session: Session, keyring: KeyRing, limit: int = 500) -> int:
+    """Re-wrap up to `limit` blobs' data keys under the active key; returns how many (0: all done)."""
+    rows = repository.blobs_not_under_key(session, keyring.active_id, limit)
+    for blob in rows:
+        kek_id, wrapped = keyring.rewrap(blob.kek_id, blob.wrapped_key, blob.id.encode())
+        repository.set_blob_key(session, blob.id, kek_id, wrapped)
+    return len(rows)

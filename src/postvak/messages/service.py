@@ -326,12 +326,13 @@ def open_body(keyring: KeyRing, message: Message) -> str:
     return plain.decode()
 
 
-def rewrap_body_keys(session: Session, keyring: KeyRing, batch: int = 500) -> int:
-    """Re-wrap every letter's data key under the active key; the sealed bodies stay as they are."""
-    done = 0
-    while rows := repository.messages_not_under_key(session, keyring.active_id, batch):
-        for message_id, kek_id, wrapped in rows:
-            new_kek, new_wrapped = keyring.rewrap(kek_id, wrapped, message_id.bytes)
-            repository.set_body_key(session, message_id, new_kek, new_wrapped)
-        done += len(rows)
-    return done
+def rewrap_body_keys(session: Session, keyring: KeyRing, limit: int = 500) -> int:
+    """Re-wrap up to `limit` letters' data keys under the active key; the sealed bodies stay as they are.
+
+    Returns how many were re-wrapped: call again (in a new transaction) until it returns 0.
+    """
+    rows = repository.messages_not_under_key(session, keyring.active_id, limit)
+    for message_id, kek_id, wrapped in rows:
+        new_kek, new_wrapped = keyring.rewrap(kek_id, wrapped, message_id.bytes)
+        repository.set_body_key(session, message_id, new_kek, new_wrapped)
+    return len(rows)

@@ -20,7 +20,9 @@ router = APIRouter(tags=["events"])
     summary="Follow the status events of the sender's letters",
     description=(
         "Events in a stable order. Pass the returned nextCursor as `after` until `events` is "
-        "empty: every event is read exactly once, also while letters are being delivered."
+        "empty: every event is read exactly once, also while letters are being delivered. An "
+        "event appears once every delivery that started before it has finished (normally "
+        "within a second), so that no later reader can skip it; poll again with the last cursor."
     ),
     response_model=EventFeedOut,
     responses=problem_responses(Unauthorized, Forbidden, RateLimited, ValidationFailed),
