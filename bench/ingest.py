@@ -97,6 +97,11 @@ class Databases:
         self.schemas: list[str] = []
         self.admin = create_engine(PG_SERVER.replace("postgresql://", "postgresql+psycopg://")) \
             if postgresql else None
+        self.autovacuum = self._setting("autovacuum") if postgresql else ""
+
+    def _setting(self, name: str) -> str:
+        with self.admin.connect() as conn:
+            return conn.execute(text("SELECT current_setting(:name)"), {"name": name}).scalar()
 
     def fresh(self, name: str) -> str:
         if not self.postgresql:
@@ -131,8 +136,11 @@ def through_api(url: str, workdir: Path, args) -> dict:
     # The per-sender rate limit guards a shared service; here it would only measure itself.
     unlimited = {"POSTVAK_SENDER_RATE_PER_SECOND": "100000", "POSTVAK_SENDER_RATE_BURST": "100000"}
     server = ServerProcess(url, data_dir, workdir / "server.log", env=unlimited)
+    analyzer = Analyzer(url, args.analyze_every) if args.postgresql and args.analyze_every else None
     try:
         server_url = server.start(timeout=60)
+        if analyzer:
+            analyzer.start()
         spawn = multiprocessing.get_context("spawn")
         results = spawn.Queue()
         client = spawn.Process(target=run_client, args=(server_url, sender.api_key, args.letters, args.batch,
@@ -144,8 +152,32 @@ def through_api(url: str, workdir: Path, args) -> dict:
         client.join()
     finally:
         server.kill()
+        if analyzer:
+            analyzer.stop()
     report["log"] = workdir / "server.log"
+    report["analyzed"] = analyzer.runs if analyzer else 0
     return report
+
+
+class Analyzer(threading.Thread):
+    """Stands in for autovacuum's ANALYZE, which the test PostgreSQL server runs without."""
+
+    def __init__(self, url: str, every: float) -> None:
+        super().__init__(daemon=True)
+        self.url, self.every, self.runs = url, every, 0
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        database = connect(self.url, pool_size=1)
+        while not self._stopped.wait(self.every):
+            with database.writer.begin() as conn:
+                conn.execute(text("ANALYZE messages, message_events, mailboxes"))
+            self.runs += 1
+        database.dispose()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join()
 
 
 def baseline(url: str, workdir: Path, letters: int, chunk: int = 1000) -> dict:
@@ -199,6 +231,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--postgresql", action="store_true", help=f"use a fresh schema in {PG_SERVER}")
+    parser.add_argument("--analyze-every", type=float, default=0, metavar="SECONDS",
+                        help="PostgreSQL: ANALYZE the tables this often during the run (autovacuum's job)")
     args = parser.parse_args()
 
     kind = "PostgreSQL" if args.postgresql else "SQLite"
@@ -219,6 +253,9 @@ def main() -> None:
     print(f"  API       {api_rate:9,.0f} letters/s  ({api['seconds']:.1f} s wall, "
           f"server CPU {api['server_cpu']:.1f} s = {api['server_cpu'] / api['seconds']:.0%} of one core)")
     print(f"  outcomes  {api['outcomes']}")
+    if args.postgresql:
+        print(f"  ANALYZE   run {api['analyzed']} times during the API run (autovacuum is "
+              f"{databases.autovacuum})")
     print(f"  baseline  {base_rate:9,.0f} letters/s  (Core executemany, {base['insert_seconds']:.1f} s "
           f"inserting; building and sealing the rows took another {base['build_seconds']:.1f} s)")
     print(f"  ratio     API/baseline = {api_rate / base_rate:.2f}")

@@ -55,6 +55,10 @@ class Notification(ApiModel):
 class AttachmentIn(ApiModel):
     """Either inline (`fileName`, `mediaType`, base64 `content`) or a reference (`attachmentId`)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["attachmentId"]}, {"required": ["fileName", "content"]}]}
+    )
+
     attachment_id: str | None = Field(default=None, description="From POST /attachments.")
     file_name: FileName | None = None
     media_type: Literal["application/pdf"] | None = None

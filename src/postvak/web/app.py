@@ -7,8 +7,10 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 
-from postvak.errors import PROBLEMS
+from postvak.api.problems import problem_response
+from postvak.errors import PROBLEMS, InternalError, NotFound
 from postvak.runtime import Runtime
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -28,6 +30,16 @@ def build_web(runtime: Runtime) -> FastAPI:
         if problem is None:
             return templates.TemplateResponse(request, "problem.html", {"problem": None}, status_code=404)
         return templates.TemplateResponse(request, "problem.html", {"problem": problem})
+
+    @app.exception_handler(HTTPException)
+    async def not_found(request: Request, exc: HTTPException):
+        # A path the API mount does not match (e.g. an id with a line break) is still an API path.
+        if request.url.path.startswith("/api/"):
+            problem = NotFound("no such resource") if exc.status_code == 404 else InternalError("bad request")
+            return problem_response(request, problem)
+        return templates.TemplateResponse(
+            request, "problem.html", {"problem": None, "status": exc.status_code}, status_code=exc.status_code
+        )
 
     @app.get("/health")
     async def health() -> JSONResponse:

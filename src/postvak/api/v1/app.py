@@ -35,7 +35,8 @@ def build_api(runtime: Runtime) -> FastAPI:
         if exc.status_code == 404:
             return problem_response(request, NotFound("no such resource"))
         if exc.status_code == 405:
-            return problem_response(request, MethodNotAllowed("see the OpenAPI document for this path"))
+            allowed = MethodNotAllowed("see the OpenAPI document for this path", headers=exc.headers)
+            return problem_response(request, allowed)
         return problem_response(request, InternalError("the request could not be handled"))
 
     @api.exception_handler(Problem)
