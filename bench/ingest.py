@@ -95,8 +95,9 @@ class Databases:
         self.postgresql = postgresql
         self.workdir = workdir
         self.schemas: list[str] = []
-        self.admin = create_engine(PG_SERVER.replace("postgresql://", "postgresql+psycopg://")) \
-            if postgresql else None
+        self.admin = (
+            create_engine(PG_SERVER.replace("postgresql://", "postgresql+psycopg://")) if postgresql else None
+        )
         self.autovacuum = self._setting("autovacuum") if postgresql else ""
 
     def _setting(self, name: str) -> str:
@@ -143,8 +144,10 @@ def through_api(url: str, workdir: Path, args) -> dict:
             analyzer.start()
         spawn = multiprocessing.get_context("spawn")
         results = spawn.Queue()
-        client = spawn.Process(target=run_client, args=(server_url, sender.api_key, args.letters, args.batch,
-                                                         args.connections, results))
+        client = spawn.Process(
+            target=run_client,
+            args=(server_url, sender.api_key, args.letters, args.batch, args.connections, results),
+        )
         client.start()
         cpu_before = cpu_seconds(server.pid)
         report = results.get()  # before join: a full queue would block the child's exit
@@ -189,11 +192,26 @@ def baseline(url: str, workdir: Path, letters: int, chunk: int = 1000) -> dict:
     sender_id, now = new_id(), clock.now()
     mailboxes = {bsn: new_id() for bsn in bsns}
     with database.writer.begin() as conn:
-        conn.execute(Sender.__table__.insert(), [{"id": sender_id, "oin": "00000001002220647000",
-                                                  "name": "Gemeente Testdorp", "kind": "municipality",
-                                                  "status": "active", "created_at": now}])
-        conn.execute(Mailbox.__table__.insert(), [{"id": mid, "recipient_type": "BSN", "recipient_value": bsn,
-                                                   "created_at": now} for bsn, mid in mailboxes.items()])
+        conn.execute(
+            Sender.__table__.insert(),
+            [
+                {
+                    "id": sender_id,
+                    "oin": "00000001002220647000",
+                    "name": "Gemeente Testdorp",
+                    "kind": "municipality",
+                    "status": "active",
+                    "created_at": now,
+                }
+            ],
+        )
+        conn.execute(
+            Mailbox.__table__.insert(),
+            [
+                {"id": mid, "recipient_type": "BSN", "recipient_value": bsn, "created_at": now}
+                for bsn, mid in mailboxes.items()
+            ],
+        )
     inserting = building = 0.0
     for start in range(0, letters, chunk):
         began = time.perf_counter()
@@ -202,19 +220,36 @@ def baseline(url: str, workdir: Path, letters: int, chunk: int = 1000) -> dict:
             item = letter_of(n, bsns)
             message_id = new_id()
             sealed = keyring.seal(item["body"].encode(), message_id.bytes)
-            messages.append({
-                "id": message_id, "sender_id": sender_id, "mailbox_id": mailboxes[item["recipient"]["value"]],
-                "sender_reference": item["senderReference"],
-                "content_hash": hashlib.sha256(orjson.dumps(item, option=orjson.OPT_SORT_KEYS)).hexdigest(),
-                "message_type": item["messageType"], "subject": item["subject"],
-                "body_sealed": sealed.ciphertext, "body_key": sealed.wrapped_key,
-                "body_kek_id": sealed.kek_id,
-                "due_date": None, "action_kind": None, "action_label": None, "action_url": None,
-                "confirmation_required": False, "sensitive": False, "publish_at": None,
-                "paper_fallback": "never", "notification_text": None, "created_at": now,
-            })
-            events += [{"message_id": message_id, "sender_id": sender_id, "type": kind, "at": now}
-                       for kind in ("accepted", "unreachable")]
+            messages.append(
+                {
+                    "id": message_id,
+                    "sender_id": sender_id,
+                    "mailbox_id": mailboxes[item["recipient"]["value"]],
+                    "sender_reference": item["senderReference"],
+                    "content_hash": hashlib.sha256(
+                        orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+                    ).hexdigest(),
+                    "message_type": item["messageType"],
+                    "subject": item["subject"],
+                    "body_sealed": sealed.ciphertext,
+                    "body_key": sealed.wrapped_key,
+                    "body_kek_id": sealed.kek_id,
+                    "due_date": None,
+                    "action_kind": None,
+                    "action_label": None,
+                    "action_url": None,
+                    "confirmation_required": False,
+                    "sensitive": False,
+                    "publish_at": None,
+                    "paper_fallback": "never",
+                    "notification_text": None,
+                    "created_at": now,
+                }
+            )
+            events += [
+                {"message_id": message_id, "sender_id": sender_id, "type": kind, "at": now}
+                for kind in ("accepted", "unreachable")
+            ]
         built = time.perf_counter()
         with database.writer.begin() as conn:
             conn.execute(Message.__table__.insert(), messages)
@@ -231,8 +266,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--postgresql", action="store_true", help=f"use a fresh schema in {PG_SERVER}")
-    parser.add_argument("--analyze-every", type=float, default=0, metavar="SECONDS",
-                        help="PostgreSQL: ANALYZE the tables this often during the run (autovacuum's job)")
+    parser.add_argument(
+        "--analyze-every",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="PostgreSQL: ANALYZE the tables this often during the run (autovacuum's job)",
+    )
     args = parser.parse_args()
 
     kind = "PostgreSQL" if args.postgresql else "SQLite"
@@ -248,16 +288,24 @@ def main() -> None:
 
     api_rate = args.letters / api["seconds"]
     base_rate = args.letters / base["insert_seconds"]
-    print(f"{kind}, {args.letters} letters of {BODY_BYTES} bytes, batches of {args.batch}, "
-          f"{args.connections} connections, {os.cpu_count()} cores")
-    print(f"  API       {api_rate:9,.0f} letters/s  ({api['seconds']:.1f} s wall, "
-          f"server CPU {api['server_cpu']:.1f} s = {api['server_cpu'] / api['seconds']:.0%} of one core)")
+    print(
+        f"{kind}, {args.letters} letters of {BODY_BYTES} bytes, batches of {args.batch}, "
+        f"{args.connections} connections, {os.cpu_count()} cores"
+    )
+    print(
+        f"  API       {api_rate:9,.0f} letters/s  ({api['seconds']:.1f} s wall, "
+        f"server CPU {api['server_cpu']:.1f} s = {api['server_cpu'] / api['seconds']:.0%} of one core)"
+    )
     print(f"  outcomes  {api['outcomes']}")
     if args.postgresql:
-        print(f"  ANALYZE   run {api['analyzed']} times during the API run (autovacuum is "
-              f"{databases.autovacuum})")
-    print(f"  baseline  {base_rate:9,.0f} letters/s  (Core executemany, {base['insert_seconds']:.1f} s "
-          f"inserting; building and sealing the rows took another {base['build_seconds']:.1f} s)")
+        print(
+            f"  ANALYZE   run {api['analyzed']} times during the API run (autovacuum is "
+            f"{databases.autovacuum})"
+        )
+    print(
+        f"  baseline  {base_rate:9,.0f} letters/s  (Core executemany, {base['insert_seconds']:.1f} s "
+        f"inserting; building and sealing the rows took another {base['build_seconds']:.1f} s)"
+    )
     print(f"  ratio     API/baseline = {api_rate / base_rate:.2f}")
     if not args.postgresql:
         verdict = "meets" if api_rate >= TARGET_SQLITE else "MISSES"

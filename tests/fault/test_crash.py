@@ -45,8 +45,13 @@ class RecordingClient:
             batch = []
             for n in range(start, start + BATCH):
                 reference = f"CRASH-{self.round_no}-{client_no}-{n:06d}"
-                batch.append(letter(self.bsns[n % len(self.bsns)], reference,
-                                    body=f"Geachte heer/mevrouw,\n\nUw aanslag {reference}.\n"))
+                batch.append(
+                    letter(
+                        self.bsns[n % len(self.bsns)],
+                        reference,
+                        body=f"Geachte heer/mevrouw,\n\nUw aanslag {reference}.\n",
+                    )
+                )
                 self.letters[reference] = batch[-1]
             return batch
 
@@ -57,8 +62,9 @@ class RecordingClient:
     def post(self, http: httpx.Client, url: str, batch: list[dict]) -> bool:
         """Send one batch; False when no answer came. A batch without a 200 answer stays unacknowledged."""
         try:
-            response = http.post(f"{url}/api/v1/message-batches", json={"messages": batch},
-                                 headers=self.sender.headers)
+            response = http.post(
+                f"{url}/api/v1/message-batches", json={"messages": batch}, headers=self.sender.headers
+            )
         except httpx.TransportError:
             return False  # the server died under us: nothing in this batch counts as acknowledged
         if response.status_code != 200:
@@ -92,13 +98,18 @@ def run_clients(count: int, work: Callable[[int, httpx.Client], None]) -> None:
 
 
 @pytest.mark.parametrize("round_no", range(5))
-def test_killed_server_loses_and_doubles_nothing(round_no: int, runtime: Runtime, bsns: list[str],
-                                                  tmp_path) -> None:
+def test_killed_server_loses_and_doubles_nothing(
+    round_no: int, runtime: Runtime, bsns: list[str], tmp_path
+) -> None:
     # The runtime fixture has emptied the tables; the server shares its database and key file.
     sender = register(runtime)
     client = RecordingClient(sender, bsns[:500], round_no)
-    server = ServerProcess(runtime.settings.resolved_database_url, runtime.settings.data_dir,
-                           tmp_path / "server.log", env=SERVER_ENV)
+    server = ServerProcess(
+        runtime.settings.resolved_database_url,
+        runtime.settings.data_dir,
+        tmp_path / "server.log",
+        env=SERVER_ENV,
+    )
     kill_after = random.uniform(*KILL_AFTER)
     try:
         url = server.start()
@@ -126,7 +137,7 @@ def test_killed_server_loses_and_doubles_nothing(round_no: int, runtime: Runtime
             pending = client.unacknowledged()
             if not pending:
                 break
-            batches = [pending[i:i + BATCH] for i in range(0, len(pending), BATCH)]
+            batches = [pending[i : i + BATCH] for i in range(0, len(pending), BATCH)]
 
             def retry(client_no: int, http: httpx.Client, batches=batches) -> None:
                 for batch in batches[client_no::CLIENTS]:
@@ -136,9 +147,11 @@ def test_killed_server_loses_and_doubles_nothing(round_no: int, runtime: Runtime
     finally:
         server.kill()  # dead before anyone looks at, or empties, its database
 
-    context = (f"kill after {kill_after:.2f} s, {len(client.letters)} sent, "
-               f"{acknowledged_before_kill} acknowledged before the kill, {client.existing} found stored "
-               f"on retry; server log:\n{server.log_tail()}")
+    context = (
+        f"kill after {kill_after:.2f} s, {len(client.letters)} sent, "
+        f"{acknowledged_before_kill} acknowledged before the kill, {client.existing} found stored "
+        f"on retry; server log:\n{server.log_tail()}"
+    )
     assert not client.faults, f"{client.faults[:5]}\n{context}"
     assert not client.unacknowledged(), context
 

@@ -28,8 +28,9 @@ class ServerProcess:
     the server logged (for debugging, or to check that no BSN ever reached a log line).
     """
 
-    def __init__(self, database_url: str, data_dir: Path, log_path: Path,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, database_url: str, data_dir: Path, log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
         self.data_dir = Path(data_dir)
         self.log_path = Path(log_path)
@@ -70,15 +71,25 @@ class ServerProcess:
             "POSTVAK_BASE_URL": self.url,
             **self.extra_env,
         }
-        command = [sys.executable, "-m", "postvak.cli", "serve", "--host", "127.0.0.1",
-                   "--port", str(port), "--no-worker"]
+        command = [
+            sys.executable,
+            "-m",
+            "postvak.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-worker",
+        ]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             log.write(f"--- start on port {port}\n".encode())
             log.flush()
             # A session of its own: kill() then takes any child (a PDF check) down with it.
-            self._process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
-                                             stdout=log, stderr=log, start_new_session=True)
+            self._process = subprocess.Popen(
+                command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         with httpx.Client(timeout=2.0) as client:
             while time.monotonic() < deadline:
