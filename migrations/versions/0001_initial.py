@@ -140,7 +140,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["sender_id"], ["senders.id"], name=op.f("fk_messages_sender_id_senders")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
         sa.UniqueConstraint(
-            "sender_id", "sender_reference", name=op.f("uq_messages_sender_id_sender_reference")
+            "sender_reference", "sender_id", name=op.f("uq_messages_sender_reference_sender_id")
         ),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:

@@ -24,7 +24,9 @@ class Message(Base):
     """A letter. Its status is not a column: it is read from its events."""
 
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("sender_id", "sender_reference"),)
+    # Reference first: lookups are `sender_reference IN (…)` for one sender, and PostgreSQL
+    # only walks the index by the references when they lead it.
+    __table_args__ = (UniqueConstraint("sender_reference", "sender_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     sender_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("senders.id"))

@@ -13,9 +13,12 @@ from postvak.kit.sqltypes import snapshot_horizon
 from postvak.messages.models import Message, MessageAttachment, MessageEvent
 
 
-def insert_messages(session: Session, rows: Sequence[dict]) -> None:
+def insert_messages(session: Session, rows: Sequence[dict]) -> set[uuid.UUID]:
+    """Insert letters whose reference is still free; returns the ids of those inserted."""
     rows = sorted(rows, key=lambda r: r["sender_reference"])
-    insert_ignoring_conflicts(session, Message.__table__, rows, ["sender_id", "sender_reference"])
+    return insert_ignoring_conflicts(
+        session, Message.__table__, rows, ["sender_reference", "sender_id"], returning="id"
+    )
 
 
 def stored_by_reference(
@@ -28,7 +31,7 @@ def stored_by_reference(
         query = select(Message.sender_reference, Message.id, Message.content_hash).where(
             Message.sender_id == sender_id, Message.sender_reference.in_(refs[start : start + 500])
         )
-        found.update({ref: (mid, h) for ref, mid, h in session.execute(query)})
+        found.update({ref: (mid, content) for ref, mid, content in session.execute(query)})
     return found
 
 

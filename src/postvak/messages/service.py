@@ -142,17 +142,17 @@ def deliver(
         d.index: _message_row(keyring, sender_id, d, boxes[("BSN", d.message.recipient.value)].id, now)
         for d in fresh
     }
-    repository.insert_messages(session, list(rows.values()))
-    stored = repository.stored_by_reference(session, sender_id, (d.message.sender_reference for d in fresh))
-
-    created = []
-    for d in fresh:
-        winner = stored[d.message.sender_reference]
-        if winner[0] == rows[d.index]["id"]:
-            outcomes[d.index] = Outcome(d.index, "created", winner[0])
-            created.append(d)
-        else:  # a concurrent request, or an earlier item of this batch, stored it first
-            outcomes[d.index] = _retry_outcome(d, winner)
+    inserted = repository.insert_messages(session, list(rows.values()))
+    created = [d for d in fresh if rows[d.index]["id"] in inserted]
+    for d in created:
+        outcomes[d.index] = Outcome(d.index, "created", rows[d.index]["id"])
+    lost = [d for d in fresh if rows[d.index]["id"] not in inserted]
+    if lost:  # a concurrent request, or an earlier item of this batch, stored the reference first
+        stored = repository.stored_by_reference(
+            session, sender_id, (d.message.sender_reference for d in lost)
+        )
+        for d in lost:
+            outcomes[d.index] = _retry_outcome(d, stored[d.message.sender_reference])
     _write_first_events(session, sender_id, created, rows, links, boxes, now)
     return [outcomes[i] for i in sorted(outcomes)]
 
@@ -240,7 +240,7 @@ def _write_first_events(session, sender_id, created, rows, links, boxes, now) ->
     for d in created:
         row = rows[d.index]
         scheduled = d.message.publish_at is not None and d.message.publish_at > now
-        activated = boxes[("BSN", d.message.recipient.value)].activated_at is not None
+        activated = boxes[("BSN", d.message.recipient.value)].activated
         for event in rules.delivery_events(scheduled=scheduled, mailbox_activated=activated):
             events.append({"message_id": row["id"], "sender_id": sender_id, "type": event, "at": now})
         attachment_rows += [{"message_id": row["id"], **link} for link in links[d.index]]
