@@ -107,10 +107,11 @@ def _empty_all_tables(runtime: Runtime) -> None:
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with runtime.database.writer.begin() as conn:
         if runtime.database.is_sqlite:
+            conn.execute(text("DELETE FROM inbox_search"))  # FTS5, not in the metadata
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
         else:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            conn.execute(text(f"TRUNCATE inbox_search, {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""Tables of recipients' mailboxes (and, later, citizen accounts)."""
+"""Tables of recipients' mailboxes and citizens' accounts: e-mail addresses, passkeys."""
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from postvak.db import Base
@@ -21,3 +21,54 @@ class Mailbox(Base):
     recipient_value: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Citizen(Base):
+    """A citizen's account: logs in with username + password and always a second factor."""
+
+    __tablename__ = "citizens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    mailbox_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mailboxes.id"), unique=True)
+    username: Mapped[str] = mapped_column(String(254), unique=True)  # lower-cased e-mail address
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # The TOTP seed is sealed with the key ring (aad: the citizen id), never stored in clear.
+    totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_kek_id: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0)  # a code is never accepted twice
+    language: Mapped[str] = mapped_column(String(5), default="nl")
+    phone: Mapped[str | None] = mapped_column(String(20))
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sms_notifications: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # first verified e-mail address
+
+
+class EmailAddress(Base):
+    __tablename__ = "email_addresses"
+    __table_args__ = (UniqueConstraint("citizen_id", "address"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    citizen_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("citizens.id"), index=True)
+    address: Mapped[str] = mapped_column(String(254))
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    code_hash: Mapped[str | None] = mapped_column(String(64))  # the e-mailed code, hashed
+    code_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Passkey(Base):
+    """A WebAuthn credential registered by the citizen."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    citizen_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("citizens.id"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

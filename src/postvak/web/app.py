@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from postvak.api.problems import problem_response
 from postvak.errors import PROBLEMS, InternalError, NotFound
 from postvak.runtime import Runtime
+from postvak.web import auth_routes, inbox_routes
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -20,9 +21,8 @@ def build_web(runtime: Runtime) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
 
-    @app.get("/", response_class=HTMLResponse)
-    async def start(request: Request):
-        return templates.TemplateResponse(request, "start.html", {})
+    app.include_router(auth_routes.router)
+    app.include_router(inbox_routes.router)
 
     @app.get("/problems/{slug}", response_class=HTMLResponse)
     async def problem_page(request: Request, slug: str):

@@ -1,0 +1,5 @@
+"""Citizen pages (inbox); filled in by the inbox work."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
