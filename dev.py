@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
+CHROMIUM = "/usr/bin/chromium"
 PG_URL = os.environ.get("POSTVAK_TEST_PG", "postgresql://127.0.0.1:5432/test")
 
 
@@ -50,6 +51,7 @@ def setup(*, with_tests: bool) -> None:
         stamp.write_text(wanted)
     if with_tests:
         setup_npm()
+        setup_chromium()
 
 
 def setup_npm() -> None:
@@ -61,6 +63,19 @@ def setup_npm() -> None:
         step("installing npm packages from package-lock.json")
         check(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT)
         stamp.write_text(wanted)
+
+
+def setup_chromium() -> None:
+    """The browser tests drive Debian's Chromium (Playwright cannot download its own here)."""
+    if Path(CHROMIUM).exists():
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        sys.exit(f"the browser tests need {CHROMIUM}: install Debian's `chromium` package first")
+    step("installing Debian's chromium for the browser tests")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
+        if subprocess.run(cmd, env=env).returncode != 0:
+            sys.exit(f"failed: {' '.join(cmd)}")
 
 
 def run_tests(pytest_args: list[str]) -> int:
