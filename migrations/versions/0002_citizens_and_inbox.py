@@ -145,6 +145,7 @@ def upgrade() -> None:
         sa.Column("citizen_id", sa.Uuid(), nullable=False),
         sa.Column("stage", sa.String(length=20), nullable=False),
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
+        sa.Column("webauthn_challenge", sa.LargeBinary(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ip", sa.String(length=64), nullable=True),

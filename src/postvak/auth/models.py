@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from postvak.db import Base
@@ -19,6 +19,8 @@ class WebSession(Base):
     citizen_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("citizens.id"), index=True)
     stage: Mapped[str] = mapped_column(String(20))  # "password" (second factor pending) or "full"
     csrf_token: Mapped[str] = mapped_column(String(64))
+    # The WebAuthn challenge of a passkey ceremony in progress (registration or log-in).
+    webauthn_challenge: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ip: Mapped[str | None] = mapped_column(String(64))
