@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from postvak.blobs.store import BlobMissing
+from postvak.kit.files import fsync_dir
 
 # Only hex keys reach the filesystem: no separators, dots or drive letters can slip through.
 _KEY = re.compile(r"[0-9a-f]{16,128}")
@@ -35,7 +36,7 @@ class FilesystemBlobStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         # The rename is durable only once the directory entry is on disk.
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
     def get(self, key: str) -> bytes:
         try:
@@ -52,7 +53,7 @@ class FilesystemBlobStore:
             path.unlink()
         except FileNotFoundError:
             return
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
     def _path(self, key: str) -> Path:
         if not isinstance(key, str) or not _KEY.fullmatch(key):
@@ -64,13 +65,5 @@ class FilesystemBlobStore:
             return
         leaf.mkdir(parents=True, exist_ok=True)
         # New fan-out directories must be durable too, or the blob can vanish with them.
-        _fsync_dir(leaf.parent)
-        _fsync_dir(leaf.parent.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync_dir(leaf.parent)
+        fsync_dir(leaf.parent.parent)

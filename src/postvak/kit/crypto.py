@@ -17,6 +17,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from postvak.kit.files import fsync_dir
+
 _KEY_BYTES = 32  # AES-256
 _NONCE_BYTES = 12  # 96 bits, the GCM standard nonce
 _TAG_BYTES = 16
@@ -176,7 +178,7 @@ def _write_key_file(path: Path, active_id: str, keys: dict[str, bytes], *, repla
             os.link(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 @contextmanager
@@ -188,11 +190,3 @@ def _file_lock(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
