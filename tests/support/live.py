@@ -17,35 +17,15 @@ from postvak.runtime import Runtime
 
 @contextmanager
 def live_server(runtime: Runtime, *, start_seconds: float = 10.0) -> Iterator[str]:
-    """Serve the app on a free 127.0.0.1 port and yield its base URL, e.g. `http://127.0.0.1:41234`.
-
-    The socket is bound here, before uvicorn starts, so the port is known and cannot be taken by
-    another test in between. At exit the server finishes its open requests and the thread ends.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(build_app(runtime), log_config=None, access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=5)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True)
-    thread.start()
-    try:
-        _wait_until_healthy(base_url, thread, start_seconds)
+    """Serve the app on a free 127.0.0.1 port and yield its base URL, e.g. `http://127.0.0.1:41234`."""
+    with serve_app(build_app(runtime), start_seconds=start_seconds) as base_url:
+        _wait_until_healthy(base_url, start_seconds)
         yield base_url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
-    assert not thread.is_alive(), "the live server did not stop"
 
 
-def _wait_until_healthy(base_url: str, thread: threading.Thread, seconds: float) -> None:
+def _wait_until_healthy(base_url: str, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise RuntimeError("the live server stopped while starting")
         try:
             if httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200:
                 return
@@ -53,3 +33,30 @@ def _wait_until_healthy(base_url: str, thread: threading.Thread, seconds: float)
             pass
         time.sleep(0.02)
     raise RuntimeError(f"the live server did not answer /health within {seconds} s")
+
+
+@contextmanager
+def serve_app(app, *, start_seconds: float = 10.0) -> Iterator[str]:
+    """Serve any ASGI app on a free 127.0.0.1 port, bound here so the port is known before start.
+
+    At exit the server finishes its open requests and the thread ends.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_seconds
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if not server.started:
+        raise RuntimeError(f"the server did not start within {start_seconds} s")
+    try:
+        yield base_url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+    assert not thread.is_alive(), "the server did not stop"
