@@ -21,6 +21,7 @@ from postvak.migrate import upgrade
 from postvak.models import metadata
 from postvak.runtime import Runtime, build_runtime
 from tests.support.bsns import take_bsns
+from tests.support.citizens import web_client  # noqa: F401 - a fixture for every test directory
 from tests.support.letters import SenderHandle, register
 from tests.support.logcheck import bsns_in
 
@@ -92,6 +93,8 @@ def settings(database_url: str, tmp_path) -> Settings:
         base_url="http://testserver",
         sender_rate_per_second=1000,
         sender_rate_burst=1000,
+        argon2_time_cost=1,
+        argon2_memory_kib=64,
     )
 
 

@@ -1,4 +1,4 @@
-"""The `postvak` command: serve, work, migrate, onboard senders, rotate keys, send files, demo."""
+"""The `postvak` command: serve, work, migrate, onboard senders and citizens, rotate keys, send, demo."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 senders_app = typer.Typer(help="Sender organisations and their API keys.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys.", no_args_is_help=True)
+citizens_app = typer.Typer(help="Citizens' accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(senders_app, name="senders")
+app.add_typer(citizens_app, name="citizens")
 app.add_typer(keys_app, name="keys")
 
 err = Console(stderr=True)
@@ -213,6 +215,37 @@ def senders_set_status(sender_id: str, status: str, as_json: bool = typer.Option
     except Problem as problem:
         _fail(problem, as_json)
     _emit({"id": sender_id, "status": status}, as_json, [f"organisation is now {status}"])
+
+
+@citizens_app.command("create")
+def citizens_create(
+    bsn: str = typer.Option(..., help="The citizen's BSN (never printed)."),
+    email: str = typer.Option(..., help="A verified e-mail address; also the username."),
+    password: str = typer.Option(
+        ..., envvar="POSTVAK_CITIZEN_PASSWORD", help="At least 12 characters, not a common password."
+    ),
+    totp_secret: str = typer.Option(None, help="Base32 TOTP secret (128+ bits); a new one when left out."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Create an activated account (verified e-mail, TOTP second factor) and print its TOTP secret."""
+    from postvak.citizens import service
+
+    runtime = _runtime()
+    try:
+        with runtime.database.unit_of_work() as session:
+            citizen, secret = service.create_citizen(
+                session, runtime.keyring, bsn=bsn, email=email, password=password, totp_secret=totp_secret
+            )
+    except Problem as problem:
+        _fail(problem, as_json)
+    _emit(
+        {"id": str(citizen.id), "username": citizen.username, "totpSecret": secret},
+        as_json,
+        [
+            f"citizen account {citizen.id} created; username {citizen.username}",
+            f"TOTP secret (add it to an authenticator app): {secret}",
+        ],
+    )
 
 
 @keys_app.command("rotate")

@@ -13,6 +13,11 @@ class Settings(BaseSettings):
     database_url: str = ""
     base_url: str = "http://127.0.0.1:8000"
     smtp_url: str = "smtp://127.0.0.1:1025"
+    mail_from: str = "Postvak <noreply@postvak.localhost>"
+
+    # Citizens' passwords: argon2id cost (time, memory; one lane); tests lower it.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
 
     # Sender API limits; the letter limits themselves are fixed by API.md (messages/rules.py).
     max_request_bytes: int = 1 * 1024 * 1024

@@ -8,6 +8,7 @@ from postvak.blobs.filesystem import FilesystemBlobStore
 from postvak.blobs.store import BlobStore
 from postvak.config import Settings
 from postvak.db import Database, get_database
+from postvak.inbox.jobs import PURGE_JOB, purge_bin
 from postvak.kit.crypto import KeyRing
 from postvak.messages.jobs import publish_message
 from postvak.messages.service import PUBLISH_JOB
@@ -33,4 +34,4 @@ def build_runtime(settings: Settings) -> Runtime:
 
 def job_handlers() -> dict:
     """Every kind of background job and the use case that runs it."""
-    return {PUBLISH_JOB: publish_message}
+    return {PUBLISH_JOB: publish_message, PURGE_JOB: purge_bin}

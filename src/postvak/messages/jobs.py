@@ -2,6 +2,7 @@
 
 from sqlalchemy.orm import Session
 
+from postvak.inbox import repository as inbox
 from postvak.kit import clock
 from postvak.kit.ids import parse_id
 from postvak.messages import repository, rules
@@ -17,7 +18,8 @@ def publish_message(session: Session, payload: dict) -> None:
     if rules.current_status(events) != "scheduled":
         return
     event = rules.delivery_events(scheduled=False, mailbox_activated=mailbox.activated_at is not None)[-1]
+    now = clock.now()
     repository.insert_events(
-        session,
-        [{"message_id": message.id, "sender_id": message.sender_id, "type": event, "at": clock.now()}],
+        session, [{"message_id": message.id, "sender_id": message.sender_id, "type": event, "at": now}]
     )
+    inbox.file_stored_letters(session, [message.id], now)

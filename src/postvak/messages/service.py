@@ -22,6 +22,7 @@ from postvak.errors import (
     Problem,
     ValidationFailed,
 )
+from postvak.inbox import repository as inbox
 from postvak.jobs import repository as jobs
 from postvak.kit import clock
 from postvak.kit.bsn import bsn_problem
@@ -40,6 +41,7 @@ from postvak.messages.schemas import (
     MessageOut,
     Notification,
 )
+from postvak.senders import repository as senders
 
 PUBLISH_JOB = "publish-message"
 
@@ -236,7 +238,12 @@ def _message_row(keyring: KeyRing, sender_id: uuid.UUID, d: Draft, mailbox_id: u
 
 
 def _write_first_events(session, sender_id, created, rows, links, boxes, now) -> None:
-    events, attachment_rows, publish_jobs = [], [], []
+    """Events, attachment links and jobs of new letters; a letter not scheduled goes into its mailbox now.
+
+    A letter for a mailbox that is not yet activated is filed too (status `unreachable`): it is
+    there when the citizen activates, and inbox.service.deliver_waiting_letters delivers it.
+    """
+    events, attachment_rows, publish_jobs, filed = [], [], [], []
     for d in created:
         row = rows[d.index]
         scheduled = d.message.publish_at is not None and d.message.publish_at > now
@@ -253,8 +260,13 @@ def _write_first_events(session, sender_id, created, rows, links, boxes, now) ->
                     "due_at": d.message.publish_at,
                 }
             )
+        else:
+            filed.append(d.index)
     repository.insert_message_attachments(session, attachment_rows)
     repository.insert_events(session, events)
+    if filed:
+        name = senders.get_sender(session, sender_id).name
+        inbox.file_letters(session, [{**rows[i], "sender_name": name} for i in filed], now)
     jobs.enqueue(session, publish_jobs)
 
 

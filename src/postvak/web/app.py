@@ -1,20 +1,21 @@
-"""The HTML side: the start page, the problem-type pages that problem `type` URIs point to, health."""
+"""The HTML side: citizen pages, problem-type pages, health; security headers and log-in redirects."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from postvak.api.problems import problem_response
 from postvak.errors import PROBLEMS, InternalError, NotFound
 from postvak.runtime import Runtime
 from postvak.web import auth_routes, inbox_routes
-
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+from postvak.web.deps import SESSION_COOKIE, FormRejected, LoginRequired
+from postvak.web.i18n import templates
+from postvak.web.security import SecurityHeaders
 
 
 def build_web(runtime: Runtime) -> FastAPI:
@@ -23,6 +24,19 @@ def build_web(runtime: Runtime) -> FastAPI:
 
     app.include_router(auth_routes.router)
     app.include_router(inbox_routes.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired):
+        response = RedirectResponse(exc.location, status_code=303)
+        if exc.location == "/" and SESSION_COOKIE in request.cookies:
+            response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+        return response
+
+    @app.exception_handler(FormRejected)
+    async def form_rejected(request: Request, exc: FormRejected):
+        return templates.TemplateResponse(request, "forbidden.html", {}, status_code=403)
 
     @app.get("/problems/{slug}", response_class=HTMLResponse)
     async def problem_page(request: Request, slug: str):

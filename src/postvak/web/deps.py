@@ -5,8 +5,20 @@ The auth domain fills these in (postvak.auth.service); pages only depend on this
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from postvak.auth import service as auth
+from postvak.auth.rules import STAGE_FULL
+
+SESSION_COOKIE = "__Host-postvak-session"
+_NOT_READ = object()
 
 
 @dataclass(frozen=True)
@@ -25,3 +37,91 @@ class LoginRequired(Exception):
 
     def __init__(self, location: str) -> None:
         self.location = location
+
+
+class FormRejected(Exception):
+    """A state-changing form without the session's CSRF token, or sent from another site: 403."""
+
+
+def current_session(request: Request) -> auth.SessionView | None:
+    """The live session of the request's cookie, any stage; touched when due. Read once per request."""
+    cached = getattr(request.state, "postvak_session", _NOT_READ)
+    if cached is not _NOT_READ:
+        return cached
+    database = request.app.state.runtime.database
+    with database.unit_of_work(write=False) as session:
+        view = auth.resolve_session(session, request.cookies.get(SESSION_COOKIE))
+    if view is not None and view.touch_due:
+        with database.unit_of_work() as session:
+            auth.touch_session(session, view)
+    if view is not None:
+        request.state.language = view.language
+    request.state.postvak_session = view
+    return view
+
+
+def require_account(request: Request) -> CitizenSession:
+    """Both factors done; the account may still lack a verified e-mail address (activation pages)."""
+    view = current_session(request)
+    if view is None:
+        raise LoginRequired("/")
+    if view.stage != STAGE_FULL:
+        raise LoginRequired("/login/second-factor")
+    return CitizenSession(view.token_hash, view.citizen_id, view.mailbox_id, view.csrf_token, view.language)
+
+
+def require_citizen(request: Request) -> CitizenSession:
+    """The signed-in citizen of an activated account, or LoginRequired pointing at the missing step."""
+    citizen = require_account(request)
+    if not current_session(request).activated:
+        raise LoginRequired("/activate")
+    return citizen
+
+
+async def require_citizen_form(request: Request) -> tuple[CitizenSession, FormData]:
+    """For state-changing POSTs: the citizen, and the form once its CSRF token and origin check out."""
+    citizen = await run_in_threadpool(require_citizen, request)
+    return citizen, await checked_form(request, citizen.csrf_token)
+
+
+async def require_account_form(request: Request) -> tuple[CitizenSession, FormData]:
+    citizen = await run_in_threadpool(require_account, request)
+    return citizen, await checked_form(request, citizen.csrf_token)
+
+
+async def checked_form(request: Request, expected_token: str) -> FormData:
+    form = await request.form()
+    check_form(request, form.get("csrf_token"), expected_token)
+    return form
+
+
+def check_form(request: Request, token: object, expected_token: str) -> None:
+    """The form's csrf_token must be the expected one, and the request must come from our own pages."""
+    if not isinstance(token, str) or not token or not hmac.compare_digest(token, expected_token):
+        raise FormRejected("csrf_token missing or wrong")
+    if not same_origin(request):
+        raise FormRejected("the form was sent from another site")
+
+
+def same_origin(request: Request) -> bool:
+    """Origin (or, without it, Referer) names this site: as the request addressed it, or as configured.
+
+    Browsers send Origin with every form POST; a request with neither header is refused.
+    """
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if not claimed or claimed == "null":
+        return False
+    own = {_origin(str(request.base_url)), _origin(request.app.state.runtime.settings.base_url)}
+    return _origin(claimed) in own
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    scheme = (parts.scheme or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    default = {"http": 80, "https": 443}.get(scheme)
+    host = (parts.hostname or "").lower()
+    return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"

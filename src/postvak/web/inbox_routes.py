@@ -1,5 +1,83 @@
-"""Citizen pages (inbox); filled in by the inbox work."""
+"""Citizen pages of the inbox: the letter list with filters and search, actions on many letters, the bin."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
+
+from postvak.inbox import rules
+from postvak.inbox import service as inbox
+from postvak.kit import clock
+from postvak.runtime import Runtime
+from postvak.web import folder_routes, i18n, letter_routes
+from postvak.web.deps import CitizenSession, require_citizen, require_citizen_form
+from postvak.web.pages import CitizenRoute, back_with_notice, citizen_page, navigation
+
+router = APIRouter(route_class=CitizenRoute)
+
+
+def _runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox_page(request: Request, citizen: CitizenSession = Depends(require_citizen)) -> Response:
+    listing = rules.parse_listing(request.query_params)
+    with _runtime(request).database.unit_of_work(write=False) as session:
+        page = inbox.list_letters(session, citizen.mailbox_id, listing)
+        senders = inbox.senders_of(session, citizen.mailbox_id)
+        nav = navigation(session, citizen)
+    context = {
+        "page": page,
+        "listing": listing,
+        "senders": senders,
+        "today": clock.now().date(),
+        "rules": rules,
+        "back": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        **nav,
+    }
+    return citizen_page(request, citizen, "inbox.html", context)
+
+
+@router.post("/letters/actions")
+def act_on_letters(
+    request: Request, checked: tuple[CitizenSession, FormData] = Depends(require_citizen_form)
+) -> Response:
+    """One form for every action on one or many letters: the checked `ids` and an `action`."""
+    citizen, form = checked
+    # "move:<folder id>" (or "move:" for the inbox) lets one drop-down choose both what and where.
+    action, _, folder = str(form.get("action", "")).partition(":")
+    folder = folder or str(form.get("folder", ""))
+    ids = [str(i) for i in form.getlist("ids")]
+    back = str(form.get("back", "")) or "/inbox"
+    if action not in rules.ACTIONS or not ids:
+        return RedirectResponse(i18n.safe_local_path(back, "/inbox"), status_code=303)
+    with _runtime(request).database.unit_of_work() as session:
+        changed = inbox.apply_action(session, citizen.mailbox_id, action, ids, folder)
+    if action in ("bin", "purge") and back.startswith("/letters/"):
+        back = "/inbox"  # the letter is gone from where the citizen was
+    return RedirectResponse(back_with_notice(back, action, changed), status_code=303)
+
+
+@router.get("/bin/empty", response_class=HTMLResponse)
+def empty_bin_page(request: Request, citizen: CitizenSession = Depends(require_citizen)) -> Response:
+    """Asks first: emptying the bin cannot be undone."""
+    with _runtime(request).database.unit_of_work(write=False) as session:
+        nav = navigation(session, citizen)
+    return citizen_page(request, citizen, "bin_empty.html", nav)
+
+
+@router.post("/bin/empty")
+def empty_bin(
+    request: Request, checked: tuple[CitizenSession, FormData] = Depends(require_citizen_form)
+) -> Response:
+    citizen, _form = checked
+    with _runtime(request).database.unit_of_work() as session:
+        purged = inbox.empty_bin(session, citizen.mailbox_id)
+    return RedirectResponse(back_with_notice("/inbox?box=bin", "emptied", purged), status_code=303)
+
+
+router.include_router(letter_routes.router)
+router.include_router(folder_routes.router)
+router.include_router(i18n.router)

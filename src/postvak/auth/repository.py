@@ -1,0 +1,127 @@
+"""Every query about web sessions, the log-in history and throttles."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from postvak.auth.models import LoginEvent, Throttle, WebSession
+from postvak.auth.rules import ThrottleState
+from postvak.citizens.models import Citizen
+from postvak.kit.clock import as_utc
+from postvak.kit.sql import insert_ignoring_conflicts
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A session with what every page needs of its account, read in one query."""
+
+    token_hash: str
+    stage: str
+    csrf_token: str
+    created_at: datetime
+    last_seen_at: datetime
+    revoked_at: datetime | None
+    citizen_id: uuid.UUID
+    mailbox_id: uuid.UUID
+    username: str
+    language: str
+    activated_at: datetime | None
+
+
+def add_session(session: Session, row: WebSession) -> None:
+    session.add(row)
+    session.flush()
+
+
+def session_by_hash(session: Session, token_hash: str) -> SessionRow | None:
+    query = (
+        select(WebSession, Citizen.mailbox_id, Citizen.username, Citizen.language, Citizen.activated_at)
+        .join(Citizen, Citizen.id == WebSession.citizen_id)
+        .where(WebSession.token_hash == token_hash)
+    )
+    found = session.execute(query).first()
+    if found is None:
+        return None
+    web, mailbox_id, username, language, activated_at = found
+    return SessionRow(
+        token_hash=web.token_hash,
+        stage=web.stage,
+        csrf_token=web.csrf_token,
+        created_at=as_utc(web.created_at),
+        last_seen_at=as_utc(web.last_seen_at),
+        revoked_at=_utc_or_none(web.revoked_at),
+        citizen_id=web.citizen_id,
+        mailbox_id=mailbox_id,
+        username=username,
+        language=language,
+        activated_at=_utc_or_none(activated_at),
+    )
+
+
+def touch_session(session: Session, token_hash: str, at: datetime) -> None:
+    session.execute(update(WebSession).where(WebSession.token_hash == token_hash).values(last_seen_at=at))
+
+
+def revoke_session(session: Session, token_hash: str, at: datetime) -> None:
+    session.execute(
+        update(WebSession)
+        .where(WebSession.token_hash == token_hash, WebSession.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+
+
+def revoke_citizen_sessions(session: Session, citizen_id: uuid.UUID, at: datetime) -> int:
+    result = session.execute(
+        update(WebSession)
+        .where(WebSession.citizen_id == citizen_id, WebSession.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return result.rowcount
+
+
+def add_login_event(session: Session, event: LoginEvent) -> None:
+    session.add(event)
+    session.flush()
+
+
+def lock_throttles(session: Session, keys: list[str], now: datetime) -> dict[str, ThrottleState]:
+    """The throttles of `keys`, locked for this transaction (rows are created first, so there is
+    something to lock; keys are locked in sorted order, so two requests never deadlock)."""
+    ordered = sorted(set(keys))
+    rows = [{"key": key, "failures": 0, "window_started_at": now, "blocked_until": None} for key in ordered]
+    insert_ignoring_conflicts(session, Throttle.__table__, rows, ["key"])
+    query = select(Throttle).where(Throttle.key.in_(ordered)).order_by(Throttle.key).with_for_update()
+    query = query.execution_options(populate_existing=True)
+    return {row.key: _state(row) for row in session.scalars(query)}
+
+
+def save_throttle(session: Session, key: str, state: ThrottleState) -> None:
+    session.execute(
+        update(Throttle)
+        .where(Throttle.key == key)
+        .values(
+            failures=state.failures,
+            window_started_at=state.window_started_at,
+            blocked_until=state.blocked_until,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def delete_throttles(session: Session, keys: list[str]) -> None:
+    session.execute(
+        delete(Throttle).where(Throttle.key.in_(keys)).execution_options(synchronize_session=False)
+    )
+
+
+def _state(row: Throttle) -> ThrottleState:
+    return ThrottleState(row.failures, as_utc(row.window_started_at), _utc_or_none(row.blocked_until))
+
+
+def _utc_or_none(moment: datetime | None) -> datetime | None:
+    return as_utc(moment) if moment is not None else None

@@ -1,0 +1,268 @@
+"""Use cases of logging in: sessions, the password step, the second factor, throttling, logging out."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pyotp
+from argon2 import PasswordHasher
+from sqlalchemy.orm import Session
+
+from postvak.auth import passwords, repository, rules
+from postvak.auth.models import LoginEvent, WebSession
+from postvak.citizens import repository as citizens
+from postvak.citizens.rules import username_for
+from postvak.citizens.service import totp_secret_of
+from postvak.kit import clock
+from postvak.kit.crypto import KeyRing
+
+STAGES = (rules.STAGE_PASSWORD, rules.STAGE_FULL)
+EVENT_KINDS = ("password-ok", "password-failed", "code-ok", "code-failed", "logout")
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A live session and what pages need of its account."""
+
+    token_hash: str
+    citizen_id: uuid.UUID
+    mailbox_id: uuid.UUID
+    stage: str
+    csrf_token: str
+    language: str
+    username: str
+    activated: bool
+    touch_due: bool = False  # last_seen_at is older than rules.TOUCH_INTERVAL
+
+
+@dataclass(frozen=True)
+class Account:
+    """What the password step needs, read before the (slow) hash is verified outside any transaction."""
+
+    id: uuid.UUID
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class SecondFactorResult:
+    outcome: Literal["ok", "wrong", "blocked"]
+    token: str | None = None  # the new full session's cookie token when ok
+    activated: bool = False
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def start_session(
+    session: Session, citizen_id: uuid.UUID, *, stage: str, ip: str | None, user_agent: str | None
+) -> str:
+    """A new server-side session; returns the cookie token (only its SHA-256 is stored)."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown session stage {stage!r}")
+    token = rules.new_session_token()
+    now = clock.now()
+    row = WebSession(
+        token_hash=rules.hash_token(token),
+        citizen_id=citizen_id,
+        stage=stage,
+        csrf_token=rules.new_csrf_token(),
+        created_at=now,
+        last_seen_at=now,
+        ip=_clip(ip, 64),
+        user_agent=_clip(user_agent, 300),
+    )
+    repository.add_session(session, row)
+    return token
+
+
+def resolve_session(session: Session, token: str | None) -> SessionView | None:
+    """The live session of a cookie token; None when unknown, expired or revoked (a read only)."""
+    if not token:
+        return None
+    row = repository.session_by_hash(session, rules.hash_token(token))
+    now = clock.now()
+    if row is None or not rules.session_alive(
+        stage=row.stage,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        revoked_at=row.revoked_at,
+        now=now,
+    ):
+        return None
+    return SessionView(
+        token_hash=row.token_hash,
+        citizen_id=row.citizen_id,
+        mailbox_id=row.mailbox_id,
+        stage=row.stage,
+        csrf_token=row.csrf_token,
+        language=row.language,
+        username=row.username,
+        activated=row.activated_at is not None,
+        touch_due=rules.needs_touch(row.last_seen_at, now),
+    )
+
+
+def touch_session(session: Session, view: SessionView) -> None:
+    """The session was used now: the idle timeout starts again."""
+    repository.touch_session(session, view.token_hash, clock.now())
+
+
+def end_session(session: Session, view: SessionView, *, ip: str | None, user_agent: str | None) -> None:
+    """Log out: the server-side session is revoked, so a copied cookie is worthless from now on."""
+    repository.revoke_session(session, view.token_hash, clock.now())
+    record_event(session, view.citizen_id, "logout", ip=ip, user_agent=user_agent)
+
+
+def revoke_all_sessions(session: Session, citizen_id: uuid.UUID) -> int:
+    """Log out everywhere: every session of the citizen, on every device."""
+    return repository.revoke_citizen_sessions(session, citizen_id, clock.now())
+
+
+def record_event(
+    session: Session, citizen_id: uuid.UUID, kind: str, *, ip: str | None, user_agent: str | None
+) -> None:
+    """One line of the citizen's log-in history; never a password, code or BSN."""
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown log-in event {kind!r}")
+    event = LoginEvent(
+        citizen_id=citizen_id, kind=kind, at=clock.now(), ip=_clip(ip, 64), user_agent=_clip(user_agent, 300)
+    )
+    repository.add_login_event(session, event)
+
+
+# --- throttling (the rule is in rules.throttle_keys) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One attempt counted on its throttle keys; `allowed` is False when a key was blocked."""
+
+    allowed: bool
+    before: dict[str, rules.ThrottleState | None] = field(default_factory=dict)
+    counted: dict[str, rules.ThrottleState] = field(default_factory=dict)
+
+
+def claim_attempt(session: Session, keys: list[tuple[str, rules.ThrottlePolicy]]) -> Claim:
+    """Count one attempt on every key, or refuse it (nothing counted) when any key is blocked.
+
+    Counting before checking, under row locks, means parallel guesses queue up here instead
+    of all passing a check that none of them has failed yet. A right answer is taken back.
+    """
+    now = clock.now()
+    states = repository.lock_throttles(session, [key for key, _ in keys], now)
+    if any(rules.is_blocked(states.get(key), now) for key, _ in keys):
+        return Claim(False)
+    counted = {key: rules.count_attempt(states.get(key), policy, now) for key, policy in keys}
+    for key, state in counted.items():
+        repository.save_throttle(session, key, state)
+    return Claim(True, before={key: states.get(key) for key, _ in keys}, counted=counted)
+
+
+def take_back_attempt(session: Session, claim: Claim, keys: list[str]) -> None:
+    """The attempt was right: it no longer counts against these keys."""
+    states = repository.lock_throttles(session, keys, clock.now())
+    for key in keys:
+        if key in states and key in claim.counted:
+            state = rules.take_back(states[key], before=claim.before[key], counted=claim.counted[key])
+            repository.save_throttle(session, key, state)
+
+
+# --- the password step -----------------------------------------------------------------------
+
+
+def claim_password_attempt(session: Session, username: str, ip: str | None) -> Claim:
+    return claim_attempt(session, rules.throttle_keys(username_for(username), ip).all)
+
+
+def find_account(session: Session, username: str) -> Account | None:
+    citizen = citizens.citizen_by_username(session, username_for(username))
+    return Account(citizen.id, citizen.password_hash) if citizen else None
+
+
+def password_matches(hasher: PasswordHasher, account: Account | None, password: str) -> bool:
+    """Verified outside any transaction: argon2 is slow on purpose, and must not hold a lock."""
+    return passwords.verify_password(hasher, account.password_hash if account else None, password)
+
+
+def accept_password(
+    session: Session,
+    hasher: PasswordHasher,
+    account: Account,
+    password: str,
+    claim: Claim,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+    replaces: str | None = None,
+) -> str:
+    """The password was right: a new session at the password stage; returns its cookie token.
+
+    The attempt is taken back, so the real user's own log-in never pauses their second factor;
+    an attacker who knows the password still has every wrong code counted.
+    """
+    citizen = citizens.get_citizen(session, account.id)
+    take_back_attempt(session, claim, [key for key, _ in rules.throttle_keys(citizen.username, ip).all])
+    if passwords.needs_rehash(hasher, account.password_hash):
+        citizens.set_password_hash(session, account.id, passwords.hash_password(hasher, password))
+    if replaces:
+        repository.revoke_session(session, replaces, clock.now())
+    record_event(session, account.id, "password-ok", ip=ip, user_agent=user_agent)
+    return start_session(session, account.id, stage=rules.STAGE_PASSWORD, ip=ip, user_agent=user_agent)
+
+
+def refuse_password(
+    session: Session, account: Account | None, *, ip: str | None, user_agent: str | None
+) -> None:
+    if account is not None:
+        record_event(session, account.id, "password-failed", ip=ip, user_agent=user_agent)
+
+
+# --- the second factor -----------------------------------------------------------------------
+
+
+def check_second_factor(
+    session: Session,
+    keyring: KeyRing,
+    view: SessionView,
+    code: str,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+) -> SecondFactorResult:
+    """Check a TOTP code; when right, the session id changes and the session becomes full.
+
+    A code is accepted once: its time step must be newer than the last one accepted.
+    """
+    keys = rules.throttle_keys(view.username, ip)
+    claim = claim_attempt(session, keys.all)
+    if not claim.allowed:
+        return SecondFactorResult("blocked")
+    citizen = citizens.get_citizen(session, view.citizen_id)
+    secret = totp_secret_of(keyring, citizen)
+    step = _matching_step(secret, rules.normalise_code(code), citizen.totp_last_step) if secret else None
+    if step is None or not citizens.advance_totp_step(session, citizen.id, step):
+        record_event(session, citizen.id, "code-failed", ip=ip, user_agent=user_agent)
+        return SecondFactorResult("wrong")
+    take_back_attempt(session, claim, [keys.address[0]])
+    repository.delete_throttles(session, [keys.account[0], keys.account_from_address[0]])
+    repository.revoke_session(session, view.token_hash, clock.now())
+    record_event(session, citizen.id, "code-ok", ip=ip, user_agent=user_agent)
+    token = start_session(session, citizen.id, stage=rules.STAGE_FULL, ip=ip, user_agent=user_agent)
+    return SecondFactorResult("ok", token, activated=citizen.activated_at is not None)
+
+
+def _matching_step(secret: str, code: str, last_step: int) -> int | None:
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    for step in rules.totp_candidate_steps(clock.now(), last_step):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _clip(value: str | None, length: int) -> str | None:
+    return value[:length] if value else None

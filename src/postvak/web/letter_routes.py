@@ -1,0 +1,95 @@
+"""Citizen pages of one letter: reading it, printing it, downloading its attachments, confirming receipt."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
+
+from postvak.errors import NotFound
+from postvak.inbox import rules
+from postvak.inbox import service as inbox
+from postvak.kit import clock
+from postvak.runtime import Runtime
+from postvak.web.deps import CitizenSession, require_citizen, require_citizen_form
+from postvak.web.pages import NO_STORE, CitizenRoute, back_with_notice, citizen_page, navigation
+
+router = APIRouter(route_class=CitizenRoute)
+
+
+def _runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def _opened(request: Request, citizen: CitizenSession, letter_id: str, template: str) -> Response:
+    runtime = _runtime(request)
+    with runtime.database.unit_of_work() as session:
+        letter = inbox.read_letter(session, runtime.keyring, citizen.mailbox_id, letter_id)
+        nav = navigation(session, citizen)
+    context = {
+        "letter": letter,
+        "today": clock.now().date(),
+        "rules": rules,
+        "back": request.url.path,
+        "restorable_until": rules.restorable_until(clock.as_utc(letter.item.binned_at))
+        if letter.item.binned_at
+        else None,
+        **nav,
+    }
+    return citizen_page(request, citizen, template, context)
+
+
+@router.get("/letters/{letter_id}", response_class=HTMLResponse)
+def letter_page(
+    request: Request, letter_id: str, citizen: CitizenSession = Depends(require_citizen)
+) -> Response:
+    """The letter; opening it the first time tells the sender it was read."""
+    return _opened(request, citizen, letter_id, "letter.html")
+
+
+@router.get("/letters/{letter_id}/print", response_class=HTMLResponse)
+def letter_print_page(
+    request: Request, letter_id: str, citizen: CitizenSession = Depends(require_citizen)
+) -> Response:
+    return _opened(request, citizen, letter_id, "letter_print.html")
+
+
+@router.post("/letters/{letter_id}/confirm")
+def confirm_letter(
+    request: Request, letter_id: str, checked: tuple[CitizenSession, FormData] = Depends(require_citizen_form)
+) -> Response:
+    citizen, _form = checked
+    with _runtime(request).database.unit_of_work() as session:
+        inbox.confirm_receipt(session, citizen.mailbox_id, letter_id)
+    return RedirectResponse(back_with_notice(f"/letters/{letter_id}", "confirmed"), status_code=303)
+
+
+@router.get("/letters/{letter_id}/attachments/{position}")
+def download_attachment(
+    request: Request, letter_id: str, position: str, citizen: CitizenSession = Depends(require_citizen)
+) -> Response:
+    """The PDF as a download, never shown inline; its bytes are verified after decryption."""
+    if not (position.isascii() and position.isdigit() and len(position) < 3):
+        raise NotFound("no attachment at this position")
+    runtime = _runtime(request)
+    with runtime.database.unit_of_work(write=False) as session:
+        name, data = inbox.attachment_download(
+            session, runtime.keyring, runtime.blobs, citizen.mailbox_id, letter_id, int(position)
+        )
+    headers = {
+        **NO_STORE,
+        "Content-Disposition": content_disposition(name),
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(data, media_type="application/pdf", headers=headers)
+
+
+def content_disposition(file_name: str) -> str:
+    """`attachment` with an ASCII fallback name and the exact name in RFC 5987 form; always a .pdf."""
+    name = file_name if file_name.lower().endswith(".pdf") else f"{file_name}.pdf"
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name[:-4]).strip("._")
+    fallback = f"{stem or 'bijlage'}.pdf"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -1,0 +1,106 @@
+"""Creating accounts: validation, argon2id, the sealed TOTP secret, the mailbox and its activation."""
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from postvak.auth import passwords
+from postvak.citizens import service
+from postvak.citizens.models import Citizen, EmailAddress, Mailbox
+from postvak.errors import InvalidRecipient, ValidationFailed
+from tests.support.citizens import PASSWORD, make_citizen
+from tests.support.letters import letter
+
+
+def create(runtime, **fields):
+    values = {"bsn": fields.pop("bsn"), "email": "jan@example.nl", "password": PASSWORD, **fields}
+    with runtime.database.unit_of_work() as session:
+        return service.create_citizen(
+            session, runtime.keyring, hasher=passwords.hasher_for(runtime.settings), **values
+        )
+
+
+def test_the_password_is_stored_as_argon2id(runtime, bsns):
+    citizen, _ = create(runtime, bsn=bsns[0])
+    assert citizen.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in citizen.password_hash
+
+
+def test_long_passwords_are_not_truncated(runtime):
+    hasher = passwords.hasher_for(runtime.settings)
+    first = "een lange zin over fietsen langs de gracht " * 4 + "A"
+    second = first[:-1] + "B"
+    assert len(first) > 128
+    stored = passwords.hash_password(hasher, first)
+    assert passwords.verify_password(hasher, stored, first)
+    assert not passwords.verify_password(hasher, stored, second)
+
+
+def test_the_totp_secret_is_sealed_and_opens_with_the_key_ring(runtime, bsns):
+    citizen, secret = create(runtime, bsn=bsns[0])
+    assert len(secret) == 32 and secret.encode() not in citizen.totp_sealed
+    with runtime.database.unit_of_work(write=False) as session:
+        stored = session.get(Citizen, citizen.id)
+        assert service.totp_secret_of(runtime.keyring, stored) == secret
+    assert pyotp.TOTP(secret).now().isdigit()
+
+
+def test_a_given_totp_secret_is_kept(runtime, bsns):
+    given = pyotp.random_base32()
+    _, secret = create(runtime, bsn=bsns[0], totp_secret=given.lower())
+    assert secret == given
+
+
+def test_an_activated_account_has_a_verified_address_and_an_activated_mailbox(runtime, bsns):
+    citizen, _ = create(runtime, bsn=bsns[0], email="Jan@Example.NL")
+    with runtime.database.unit_of_work(write=False) as session:
+        [address] = session.scalars(select(EmailAddress).where(EmailAddress.citizen_id == citizen.id))
+        mailbox = session.get(Mailbox, citizen.mailbox_id)
+    assert citizen.username == "jan@example.nl" and address.address == "Jan@example.nl"
+    assert address.verified_at is not None and citizen.activated_at is not None
+    assert mailbox.activated_at is not None
+
+
+def test_an_account_that_is_not_activated_leaves_the_mailbox_unreachable(runtime, bsns):
+    citizen, _ = create(runtime, bsn=bsns[0], activated=False)
+    with runtime.database.unit_of_work(write=False) as session:
+        assert session.get(Mailbox, citizen.mailbox_id).activated_at is None
+    assert citizen.activated_at is None
+
+
+def test_the_account_joins_the_mailbox_that_letters_already_went_to(runtime, client, sender, bsns):
+    sent = client.post("/api/v1/messages", json=letter(bsns[0], "EARLY-1"), headers=sender.headers).json()
+    assert sent["status"] == "unreachable"
+    handle = make_citizen(runtime, bsns[0])
+    with runtime.database.unit_of_work(write=False) as session:
+        boxes = list(session.scalars(select(Mailbox)))
+    assert [box.id for box in boxes] == [handle.mailbox_id]
+    later = client.post("/api/v1/messages", json=letter(bsns[0], "LATER-1"), headers=sender.headers).json()
+    assert later["status"] == "delivered"
+
+
+@pytest.mark.parametrize(
+    "fields, problem, text",
+    [
+        ({"bsn": "123456789"}, InvalidRecipient, "elfproef"),
+        ({"email": "not-an-address"}, ValidationFailed, "email:"),
+        ({"password": "too short"}, ValidationFailed, "at least 12"),
+        ({"password": "wachtwoord123"}, ValidationFailed, "list of passwords"),
+        ({"password": "jan@example.nl"}, ValidationFailed, "username"),
+        ({"totp_secret": "SHORT"}, ValidationFailed, "totpSecret"),
+        ({"language": "de"}, ValidationFailed, "language"),
+    ],
+)
+def test_bad_input_is_refused_clearly(runtime, bsns, fields, problem, text):
+    values = {"bsn": bsns[0], **fields}
+    with pytest.raises(problem) as raised:
+        create(runtime, **values)
+    assert text in raised.value.detail and bsns[0] not in raised.value.detail
+
+
+def test_one_account_per_address_and_per_person(runtime, bsns):
+    create(runtime, bsn=bsns[0])
+    with pytest.raises(ValidationFailed, match="e-mail address already exists"):
+        create(runtime, bsn=bsns[1], email="JAN@example.nl")
+    with pytest.raises(ValidationFailed, match="already has an account"):
+        create(runtime, bsn=bsns[0], email="other@example.nl")
