@@ -110,6 +110,8 @@ def test_pages_filters_sorting_and_search(runtime, deliver, web_client, csrf, ci
     assert water not in listed(web_client, "?unread=1")
     page = web_client.get("/inbox?q=dijk")
     assert "1 brief gevonden voor ‘dijk’" in page.text
+    hostile = web_client.get("/inbox", params={"q": '<b onmouseover="x">dijk'}).text
+    assert "<b onmouseover" not in hostile and "&lt;b onmouseover=&#34;x&#34;&gt;dijk" in hostile
     nav = [href for href, _ in links(web_client.get("/inbox").text, "/inbox?") if "page=" in href]
     assert nav == ["/inbox?page=2"]
 
