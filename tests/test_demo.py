@@ -1,6 +1,15 @@
-"""The demo seeds organisations with working keys and letters in test mailboxes."""
+"""The demo seeds citizens who can log in, organisations with working keys, and letters in their inboxes."""
 
-from postvak.demo import demo_bsns, seed_demo
+import re
+
+import pyotp
+
+from postvak.auth.rules import totp_step
+from postvak.demo import CITIZENS, demo_bsns, seed_demo
+from postvak.kit import clock
+from tests.support.citizens import csrf_token_in, log_in_with_password
+
+LOG_IN = re.compile(r"^\s+(\S+@\S+)\s+password (\S+)\s+TOTP secret ([A-Z2-7]+)$")
 
 
 def test_demo_seeds_organisations_and_letters(runtime, client):
@@ -10,5 +19,30 @@ def test_demo_seeds_organisations_and_letters(runtime, client):
     for key in keys:
         feed = client.get("/api/v1/events?limit=1000", headers={"Authorization": f"Bearer {key}"}).json()
         assert len({e["messageId"] for e in feed["events"]}) == 5
+        kinds = [e["type"] for e in feed["events"]]
+        # The citizens exist before the letters: theirs are delivered, the other mailboxes' unreachable.
+        assert kinds.count("delivered") == len(CITIZENS) and kinds.count("unreachable") == 5 - len(CITIZENS)
     assert all(b.startswith("9999") for b in demo_bsns(5))
     assert not any(b in "\n".join(lines) for b in demo_bsns(5))
+
+
+def test_the_printed_citizen_log_ins_work(runtime, web_client):
+    """A real form log-in with each printed username, password and TOTP secret, into a full inbox."""
+    log_ins = [found.groups() for line in seed_demo(runtime) if (found := LOG_IN.match(line))]
+    assert [username for username, _, _ in log_ins] == CITIZENS
+    for username, password, secret in log_ins:
+        web_client.cookies.clear()
+        answer = log_in_with_password(web_client, username, password)
+        assert answer.status_code == 303 and answer.headers["location"] == "/login/second-factor"
+        page = web_client.get("/login/second-factor")
+        code = pyotp.TOTP(secret).generate_otp(totp_step(clock.now()))
+        answer = web_client.post(
+            "/login/second-factor",
+            data={"code": code, "csrf_token": csrf_token_in(page.text)},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303 and answer.headers["location"] == "/inbox", username
+        inbox = web_client.get("/inbox")
+        assert inbox.status_code == 200
+        for subject in ("Voorlopige aanslag inkomstenbelasting 2027", "Werkzaamheden aan de dijk"):
+            assert subject in inbox.text, (username, subject)

@@ -15,6 +15,13 @@ class Settings(BaseSettings):
     smtp_url: str = "smtp://127.0.0.1:1025"
     mail_from: str = "Postvak <noreply@postvak.localhost>"
 
+    # SMS: "console" writes them to the log (development, the demo); "http" posts them to a gateway,
+    # which reports delivery to our callback, signed with the shared secret.
+    sms_provider: str = "console"
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    sms_callback_secret: str = ""
+
     # Citizens' passwords: argon2id cost (time, memory; one lane); tests lower it.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

@@ -1,14 +1,17 @@
-"""Demo data: organisations with API keys, and letters in demo mailboxes (test BSNs only)."""
+"""Demo data: organisations with API keys, citizens who can log in, and letters (test BSNs only)."""
 
 from __future__ import annotations
 
 import base64
 import io
+import secrets
 from datetime import timedelta
 
 import pikepdf
 
 from postvak.api.v1.delivery import deliver_letters
+from postvak.auth.passwords import hasher_for
+from postvak.citizens import service as citizens
 from postvak.kit import clock
 from postvak.kit.bsn import is_valid_bsn
 from postvak.runtime import Runtime
@@ -19,6 +22,10 @@ ORGANISATIONS = [
     ("Gemeente Utrecht", "00000001002220647000", "municipality"),
     ("Waterschap De Dommel", "00000001823288444000", "water-board"),
 ]
+
+
+# The demo's citizens, one for each of the first mailboxes; the others stay unreachable.
+CITIZENS = ["jan.jansen@example.nl", "fatima.el-amrani@example.nl", "kees.de-vries@example.nl"]
 
 
 def demo_bsns(count: int) -> list[str]:
@@ -133,9 +140,26 @@ def _letters(org: str, bsns: list[str]) -> list[dict]:
 
 
 def seed_demo(runtime: Runtime) -> list[str]:
-    """Register the demo organisations, deliver their letters, and return lines to print."""
+    """Create the demo citizens, register the organisations, deliver their letters; return lines to print.
+
+    The citizens come first, so that letters to them are delivered rather than unreachable.
+    """
     bsns = demo_bsns(5)
-    lines = ["Demo organisations (API keys are shown only now):"]
+    lines = [f"Demo citizens (log in at {runtime.settings.base_url} with username and password, then a code"]
+    lines.append("from an authenticator app with this TOTP secret; passwords are new on every demo start):")
+    for email, bsn in zip(CITIZENS, bsns, strict=False):
+        password = _demo_password()
+        with runtime.database.unit_of_work() as session:
+            citizen, secret = citizens.create_citizen(
+                session,
+                runtime.keyring,
+                bsn=bsn,
+                email=email,
+                password=password,
+                hasher=hasher_for(runtime.settings),
+            )
+        lines.append(f"  {citizen.username:28} password {password}  TOTP secret {secret}")
+    lines.append("Demo organisations (API keys are shown only now):")
     for name, oin, kind in ORGANISATIONS:
         with runtime.database.unit_of_work() as session:
             sender = senders.register_sender(session, name=name, oin=oin, kind=kind)
@@ -144,10 +168,15 @@ def seed_demo(runtime: Runtime) -> list[str]:
         created = sum(o.outcome == "created" for o in outcomes)
         lines.append(f"  {name:22} OIN {oin}  API key {key.api_key}  ({created} letters delivered)")
     lines.append(
-        f"Demo mailboxes: {len(bsns)} test citizens (BSNs 9999…); citizen log-ins follow with the inbox."
+        f"Demo mailboxes: {len(bsns)} test citizens (BSNs 9999…); {len(CITIZENS)} have the log-ins above."
     )
     lines.append("Try it (with the last key above):")
     lines.append(
         f"  curl -s {runtime.settings.base_url}/api/v1/events -H 'Authorization: Bearer {key.api_key}'"
     )
     return lines
+
+
+def _demo_password() -> str:
+    """Three groups of six characters: 72 random bits, easy to type from the console."""
+    return "-".join(secrets.token_hex(3) for _ in range(3))

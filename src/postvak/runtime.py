@@ -1,8 +1,8 @@
-"""The running system's parts, built once from Settings: database, key ring, blob store."""
+"""The running system's parts, built once from Settings: database, key ring, blob store, SMS provider."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from postvak.blobs.filesystem import FilesystemBlobStore
 from postvak.blobs.store import BlobStore
@@ -12,6 +12,10 @@ from postvak.inbox.jobs import PURGE_JOB, purge_bin
 from postvak.kit.crypto import KeyRing
 from postvak.messages.jobs import publish_message
 from postvak.messages.service import PUBLISH_JOB
+from postvak.notifications.sms import ConsoleSms, HttpGatewaySms, SmsProvider
+
+# Where the SMS gateway posts its signed delivery reports (received by the notifications domain).
+SMS_REPORTS_PATH = "/callbacks/sms"
 
 
 @dataclass
@@ -20,6 +24,7 @@ class Runtime:
     database: Database
     keyring: KeyRing
     blobs: BlobStore
+    sms: SmsProvider = field(default_factory=ConsoleSms)
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -29,7 +34,20 @@ def build_runtime(settings: Settings) -> Runtime:
         database=get_database(settings.resolved_database_url),
         keyring=KeyRing.load_or_create(settings.key_file),
         blobs=FilesystemBlobStore(settings.blob_dir),
+        sms=build_sms(settings),
     )
+
+
+def build_sms(settings: Settings) -> SmsProvider:
+    """The console by default; the HTTP gateway when configured (it must then be configured fully)."""
+    if settings.sms_provider == "console":
+        return ConsoleSms()
+    if settings.sms_provider != "http":
+        raise ValueError(f"POSTVAK_SMS_PROVIDER is 'console' or 'http', not {settings.sms_provider!r}")
+    if not (settings.sms_gateway_url and settings.sms_gateway_token and settings.sms_callback_secret):
+        raise ValueError("the http SMS provider needs POSTVAK_SMS_GATEWAY_URL, _TOKEN and CALLBACK_SECRET")
+    callback = settings.base_url.rstrip("/") + SMS_REPORTS_PATH
+    return HttpGatewaySms(settings.sms_gateway_url, settings.sms_gateway_token, callback)
 
 
 def job_handlers() -> dict:

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pyotp
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -182,3 +183,42 @@ def test_a_block_never_exceeds_its_policy_cap(attempts: int, spacing: int):
 @pytest.mark.parametrize("ip", [None, "testclient", "not an address"])
 def test_odd_client_addresses_still_get_a_key(ip):
     assert rules.throttle_keys("jan@example.nl", ip).address[0].startswith("ip:")
+
+
+# --- devices and codes of a new authenticator app --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "user_agent, expected",
+    [
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
+            ("Edge", "Windows"),
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.5 Mobile/15E148 Safari/604.1",
+            ("Safari", "iOS"),
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/126.0.0.0 Mobile Safari/537.36",
+            ("Chrome", "Android"),
+        ),
+        ("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", ("Firefox", "Linux")),
+        ("curl/8.5.0", (None, None)),
+        (None, (None, None)),
+    ],
+)
+def test_devices_are_named_as_people_know_them(user_agent, expected):
+    assert rules.describe_device(user_agent) == expected
+
+
+def test_a_code_matches_only_its_own_steps():
+    secret = pyotp.random_base32()
+    code = pyotp.TOTP(secret).generate_otp(1000)
+    assert rules.totp_matching_step(secret, code, [999, 1000, 1001]) == 1000
+    assert rules.totp_matching_step(secret, code, [998, 999]) is None
+    assert rules.totp_matching_step(secret, "12345", [1000]) is None
+    assert rules.totp_matching_step(secret, "１２３４５６", [1000]) is None  # digits, but not ASCII ones

@@ -87,3 +87,63 @@ def test_a_code_hash_is_bound_to_its_address():
 def test_masked_addresses_keep_the_domain():
     assert rules.mask_email("jan.jansen@example.nl") == "j…n@example.nl"
     assert rules.mask_email("j@example.nl") == "j…@example.nl"
+
+
+# --- settings: phone numbers, removals, second factors ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed", ["06-1234 5678", "0612345678", "+31 6 12345678", "0031 (6) 1234.5678", " +31612345678 "]
+)
+def test_a_dutch_mobile_number_is_one_number_however_it_is_typed(typed):
+    assert rules.normalise_phone(typed) == "+31612345678"
+    assert rules.phone_problem(rules.normalise_phone(typed)) is None
+
+
+@pytest.mark.parametrize("typed", ["12345", "06 1234", "+31 6 123456789", "phone", "+0612345678", ""])
+def test_numbers_that_are_not_numbers_are_refused(typed):
+    assert rules.phone_problem(rules.normalise_phone(typed)) is not None
+
+
+def test_only_mobile_numbers_get_text_messages():
+    assert "mobile" in rules.phone_problem(rules.normalise_phone("030 123 4567"))
+    assert (
+        rules.phone_problem(rules.normalise_phone("+32 470 12 34 56")) is None
+    )  # abroad: the gateway decides
+    assert rules.show_phone("+31612345678") == "+31 6 1234 5678"
+    assert rules.show_phone("+32470123456") == "+32470123456"
+
+
+def test_the_last_verified_address_stays():
+    assert rules.email_removal_problem(verified=True, verified_count=1) is not None
+    assert rules.email_removal_problem(verified=True, verified_count=2) is None
+    assert rules.email_removal_problem(verified=False, verified_count=1) is None
+
+
+@pytest.mark.parametrize(
+    "has_totp, passkeys, removing, allowed",
+    [
+        (True, 0, "totp", False),
+        (True, 1, "totp", True),
+        (False, 1, "passkey", False),
+        (True, 1, "passkey", True),
+        (False, 2, "passkey", True),
+    ],
+)
+def test_the_second_factor_is_always_on(has_totp, passkeys, removing, allowed):
+    problem = rules.factor_removal_problem(has_totp=has_totp, passkeys=passkeys, removing=removing)
+    assert (problem is None) is allowed
+
+
+def test_passkey_names():
+    assert rules.passkey_name_problem("My phone", ["Laptop"]) is None
+    assert rules.passkey_name_problem("", []) is not None
+    assert rules.passkey_name_problem("laptop", ["Laptop"]) is not None
+    assert rules.passkey_name_problem("x" * 61, []) is not None
+    assert rules.passkey_name_problem("a\nb", []) is not None
+    assert rules.passkey_limit_problem(rules.MAX_PASSKEYS - 1) is None
+    assert rules.passkey_limit_problem(rules.MAX_PASSKEYS) is not None
+
+
+def test_a_secret_is_shown_in_groups_of_four():
+    assert rules.group_secret("ABCDEFGHIJKLMN") == "ABCD EFGH IJKL MN"

@@ -4,7 +4,7 @@ from tests.e2e.conftest import axe_violations
 
 
 def test_problem_page_is_accessible(page):
-    page.goto("/problems/not-found")
+    page.goto("/problems/not-found?lang=en")
     assert page.locator("h1").inner_text() == "Not found"
     assert axe_violations(page) == []
 

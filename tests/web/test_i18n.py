@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_file
 
+from postvak.errors import PROBLEMS
 from postvak.inbox import rules
 from postvak.web import i18n
 
@@ -20,6 +21,7 @@ INBOX_TEMPLATES = (
     "folders.html",
     "bin_empty.html",
     "letter_problem.html",
+    "problem.html",
 )
 FOLDER_PROBLEMS = (
     rules.folder_name_problem("", []),
@@ -44,6 +46,12 @@ def test_every_text_of_the_inbox_pages_has_a_dutch_translation(template):
             assert dutch.ngettext(*msg, 2) != msg[1], msg
         else:
             assert dutch.gettext(msg) != msg or msg in ("Open source (EUPL-1.2)",), msg
+
+
+def test_the_problem_types_are_translated_too():
+    for problem in PROBLEMS.values():
+        assert i18n.translate("nl", problem.title) != problem.title, problem.slug
+        assert i18n.translate("nl", problem.explanation) != problem.explanation, problem.slug
 
 
 def test_the_folder_problems_are_translated_too():

@@ -13,6 +13,7 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
+from webauthn.helpers import parse_authentication_credential_json
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
@@ -89,6 +90,14 @@ def authentication_options(rp: RelyingParty, credential_ids: list[bytes]) -> tup
         user_verification=UserVerificationRequirement.PREFERRED,
     )
     return options_to_json(options), options.challenge
+
+
+def credential_id_of(credential: str) -> bytes:
+    """The id of the passkey that signed a log-in, to find its public key (nothing is verified yet)."""
+    try:
+        return parse_authentication_credential_json(credential).raw_id
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+        raise PasskeyRejected("not a passkey's answer") from exc
 
 
 def verify_authentication(

@@ -84,9 +84,57 @@ def revoke_citizen_sessions(session: Session, citizen_id: uuid.UUID, at: datetim
     return result.rowcount
 
 
+def live_sessions(session: Session, citizen_id: uuid.UUID, created_since: datetime) -> list[WebSession]:
+    """The citizen's sessions that are not revoked and not past the absolute timeout."""
+    query = (
+        select(WebSession)
+        .where(
+            WebSession.citizen_id == citizen_id,
+            WebSession.revoked_at.is_(None),
+            WebSession.created_at > created_since,
+        )
+        .order_by(WebSession.last_seen_at.desc())
+    )
+    return list(session.scalars(query))
+
+
+def set_webauthn_challenge(session: Session, token_hash: str, challenge: bytes) -> None:
+    session.execute(
+        update(WebSession).where(WebSession.token_hash == token_hash).values(webauthn_challenge=challenge)
+    )
+
+
+def take_webauthn_challenge(session: Session, token_hash: str) -> bytes | None:
+    """The session's passkey challenge, cleared as it is read: one challenge answers one ceremony.
+
+    The clearing UPDATE names the challenge it read, so of two requests racing with the same
+    answer only one gets it (on PostgreSQL the second waits, then finds nothing to clear).
+    """
+    query = select(WebSession.webauthn_challenge).where(WebSession.token_hash == token_hash)
+    challenge = session.scalar(query)
+    if challenge is None:
+        return None
+    cleared = session.execute(
+        update(WebSession)
+        .where(WebSession.token_hash == token_hash, WebSession.webauthn_challenge == challenge)
+        .values(webauthn_challenge=None)
+    )
+    return challenge if cleared.rowcount == 1 else None
+
+
 def add_login_event(session: Session, event: LoginEvent) -> None:
     session.add(event)
     session.flush()
+
+
+def login_events(session: Session, citizen_id: uuid.UUID, limit: int) -> list[LoginEvent]:
+    query = (
+        select(LoginEvent)
+        .where(LoginEvent.citizen_id == citizen_id)
+        .order_by(LoginEvent.at.desc(), LoginEvent.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
 
 
 def lock_throttles(session: Session, keys: list[str], now: datetime) -> dict[str, ThrottleState]:

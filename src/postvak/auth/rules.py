@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import secrets
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import pyotp
 
 # --- passwords -------------------------------------------------------------------------------
 
@@ -118,6 +121,17 @@ def totp_candidate_steps(now: datetime, last_step: int) -> list[int]:
 def normalise_code(code: str) -> str:
     """Codes are read aloud and pasted: spaces and dashes are not part of them."""
     return "".join(ch for ch in code if ch not in " -\t")
+
+
+def totp_matching_step(secret: str, code: str, steps: list[int]) -> int | None:
+    """The first of `steps` whose code (of `secret`) is `code`, compared in constant time; else None."""
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    for step in steps:
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
 # --- throttling ------------------------------------------------------------------------------
@@ -248,3 +262,46 @@ EMAIL_CODES = ThrottlePolicy(threshold=5, first_block=timedelta(minutes=15), lon
 
 def email_code_key(citizen_id: object) -> tuple[str, ThrottlePolicy]:
     return f"email-code:{citizen_id}", EMAIL_CODES
+
+
+# Each SMS costs money and wakes a phone: the same pace as e-mailed codes.
+def phone_code_key(citizen_id: object) -> tuple[str, ThrottlePolicy]:
+    return f"phone-code:{citizen_id}", EMAIL_CODES
+
+
+# --- the devices in the session list and log-in history --------------------------------------
+
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("EdgA/", "Edge"),
+    ("OPR/", "Opera"),
+    ("SamsungBrowser/", "Samsung Internet"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS/", "Firefox"),
+    ("CriOS/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("CrOS", "ChromeOS"),
+    ("Macintosh", "macOS"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_device(user_agent: str | None) -> tuple[str | None, str | None]:
+    """(browser, system) as people name them, e.g. ("Firefox", "Windows"); None for what is unknown.
+
+    Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari", Android also
+    says "Linux" and an iPhone says "like Mac OS X".
+    """
+    text = user_agent or ""
+    browser = next((name for marker, name in _BROWSERS if marker in text), None)
+    system = next((name for marker, name in _SYSTEMS if marker in text), None)
+    return browser, system

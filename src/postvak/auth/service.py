@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
-import pyotp
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
-from postvak.auth import passwords, repository, rules
+from postvak.auth import passkeys, passwords, repository, rules
 from postvak.auth.models import LoginEvent, WebSession
+from postvak.auth.passkeys import PasskeyRejected, RelyingParty
 from postvak.citizens import repository as citizens
-from postvak.citizens.rules import username_for
+from postvak.citizens.models import Passkey
+from postvak.citizens.rules import passkey_limit_problem, passkey_name_problem, username_for
 from postvak.citizens.service import totp_secret_of
+from postvak.errors import ValidationFailed
 from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
+from postvak.kit.ids import new_id
 
 STAGES = (rules.STAGE_PASSWORD, rules.STAGE_FULL)
-EVENT_KINDS = ("password-ok", "password-failed", "code-ok", "code-failed", "logout")
+EVENT_KINDS = (
+    *("password-ok", "password-failed", "code-ok", "code-failed", "passkey-ok", "passkey-failed"),
+    *("logout", "logout-everywhere"),
+)
+HISTORY_LENGTH = 50
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,47 @@ def end_session(session: Session, view: SessionView, *, ip: str | None, user_age
 def revoke_all_sessions(session: Session, citizen_id: uuid.UUID) -> int:
     """Log out everywhere: every session of the citizen, on every device."""
     return repository.revoke_citizen_sessions(session, citizen_id, clock.now())
+
+
+@dataclass(frozen=True)
+class DeviceSession:
+    """A signed-in device, as the settings page lists it."""
+
+    created_at: datetime
+    last_seen_at: datetime
+    ip: str | None
+    user_agent: str | None
+    current: bool
+
+
+def active_sessions(session: Session, citizen_id: uuid.UUID, current_token_hash: str) -> list[DeviceSession]:
+    """Where the citizen is signed in now (both factors done), this device first, then by last use."""
+    now = clock.now()
+    rows = repository.live_sessions(session, citizen_id, now - rules.ABSOLUTE_TIMEOUT)
+    alive = [
+        DeviceSession(
+            created_at=clock.as_utc(row.created_at),
+            last_seen_at=clock.as_utc(row.last_seen_at),
+            ip=row.ip,
+            user_agent=row.user_agent,
+            current=row.token_hash == current_token_hash,
+        )
+        for row in rows
+        if row.stage == rules.STAGE_FULL
+        and rules.session_alive(
+            stage=row.stage,
+            created_at=clock.as_utc(row.created_at),
+            last_seen_at=clock.as_utc(row.last_seen_at),
+            revoked_at=None,
+            now=now,
+        )
+    ]
+    return sorted(alive, key=lambda device: (not device.current, -device.last_seen_at.timestamp()))
+
+
+def login_history(session: Session, citizen_id: uuid.UUID) -> list[LoginEvent]:
+    """The last HISTORY_LENGTH log-in events, newest first."""
+    return repository.login_events(session, citizen_id, HISTORY_LENGTH)
 
 
 def record_event(
@@ -242,26 +290,139 @@ def check_second_factor(
         return SecondFactorResult("blocked")
     citizen = citizens.get_citizen(session, view.citizen_id)
     secret = totp_secret_of(keyring, citizen)
-    step = _matching_step(secret, rules.normalise_code(code), citizen.totp_last_step) if secret else None
+    steps = rules.totp_candidate_steps(clock.now(), citizen.totp_last_step)
+    step = rules.totp_matching_step(secret, rules.normalise_code(code), steps) if secret else None
     if step is None or not citizens.advance_totp_step(session, citizen.id, step):
         record_event(session, citizen.id, "code-failed", ip=ip, user_agent=user_agent)
         return SecondFactorResult("wrong")
+    return _pass_second_factor(session, view, claim, keys, "code-ok", ip=ip, user_agent=user_agent)
+
+
+def _pass_second_factor(
+    session: Session,
+    view: SessionView,
+    claim: Claim,
+    keys: rules.AttemptKeys,
+    kind: str,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+) -> SecondFactorResult:
+    """The second factor was right (a code or a passkey): the password-stage session ends and a
+    full one with a new id begins; the account's failed attempts no longer count."""
+    citizen = citizens.get_citizen(session, view.citizen_id)
     take_back_attempt(session, claim, [keys.address[0]])
     repository.delete_throttles(session, [keys.account[0], keys.account_from_address[0]])
     repository.revoke_session(session, view.token_hash, clock.now())
-    record_event(session, citizen.id, "code-ok", ip=ip, user_agent=user_agent)
+    record_event(session, citizen.id, kind, ip=ip, user_agent=user_agent)
     token = start_session(session, citizen.id, stage=rules.STAGE_FULL, ip=ip, user_agent=user_agent)
     return SecondFactorResult("ok", token, activated=citizen.activated_at is not None)
 
 
-def _matching_step(secret: str, code: str, last_step: int) -> int | None:
-    if not (code.isascii() and code.isdigit() and len(code) == 6):
+# --- passkeys: log-in as the second factor, and registration in settings ------------------------
+
+
+def passkey_login_options(session: Session, rp: RelyingParty, view: SessionView) -> str | None:
+    """Options for navigator.credentials.get, limited to the citizen's passkeys (None: they have none).
+
+    The challenge is kept with the password-stage session, which is the only one that may answer it.
+    """
+    credential_ids = [passkey.credential_id for passkey in citizens.passkeys_of(session, view.citizen_id)]
+    if not credential_ids:
         return None
-    totp = pyotp.TOTP(secret)
-    for step in rules.totp_candidate_steps(clock.now(), last_step):
-        if hmac.compare_digest(totp.generate_otp(step), code):
-            return step
-    return None
+    options, challenge = passkeys.authentication_options(rp, credential_ids)
+    repository.set_webauthn_challenge(session, view.token_hash, challenge)
+    return options
+
+
+def has_passkeys(session: Session, citizen_id: uuid.UUID) -> bool:
+    return bool(citizens.passkeys_of(session, citizen_id))
+
+
+def check_passkey(
+    session: Session,
+    rp: RelyingParty,
+    view: SessionView,
+    credential: str,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+) -> SecondFactorResult:
+    """A passkey as the second factor, throttled like codes. When it verifies, the session becomes
+    full exactly as after a right code.
+
+    The challenge answers one ceremony only; the passkey must be this citizen's own (another
+    citizen's passkey is not even looked up); its signature counter must move forward.
+    """
+    keys = rules.throttle_keys(view.username, ip)
+    claim = claim_attempt(session, keys.all)
+    if not claim.allowed:
+        return SecondFactorResult("blocked")
+    challenge = repository.take_webauthn_challenge(session, view.token_hash)
+    try:
+        credential_id = passkeys.credential_id_of(credential)
+        passkey = citizens.passkey_by_credential(session, view.citizen_id, credential_id)
+        if challenge is None or passkey is None:
+            raise PasskeyRejected("no ceremony in progress, or not one of this citizen's passkeys")
+        sign_count = passkeys.verify_authentication(
+            rp, credential, challenge, passkey.public_key, passkey.sign_count
+        )
+    except PasskeyRejected:
+        record_event(session, view.citizen_id, "passkey-failed", ip=ip, user_agent=user_agent)
+        return SecondFactorResult("wrong")
+    citizens.record_passkey_use(session, passkey.id, sign_count, clock.now())
+    return _pass_second_factor(session, view, claim, keys, "passkey-ok", ip=ip, user_agent=user_agent)
+
+
+def passkey_registration_options(
+    session: Session, rp: RelyingParty, citizen_id: uuid.UUID, token_hash: str
+) -> str:
+    """Options for navigator.credentials.create; the browser is told which passkeys exist already."""
+    citizen = citizens.get_citizen(session, citizen_id)
+    existing = citizens.passkeys_of(session, citizen_id)
+    if problem := passkey_limit_problem(len(existing)):
+        raise ValidationFailed(problem)
+    options, challenge = passkeys.registration_options(
+        rp, citizen.id, citizen.username, [passkey.credential_id for passkey in existing]
+    )
+    repository.set_webauthn_challenge(session, token_hash, challenge)
+    return options
+
+
+def register_passkey(
+    session: Session, rp: RelyingParty, citizen_id: uuid.UUID, token_hash: str, *, name: str, credential: str
+) -> Passkey | None:
+    """Store a new passkey once the browser's answer verifies against this session's challenge.
+
+    Raises ValidationFailed for the name or the limit (nothing is spent: the citizen may correct
+    the name and answer again); None when the ceremony failed, which spends its challenge.
+    """
+    citizens.lock_citizen(session, citizen_id)
+    name = " ".join(name.split())
+    existing = citizens.passkeys_of(session, citizen_id)
+    problem = passkey_name_problem(name, [p.name for p in existing]) or passkey_limit_problem(len(existing))
+    if problem:
+        raise ValidationFailed(problem)
+    challenge = repository.take_webauthn_challenge(session, token_hash)
+    try:
+        if challenge is None:
+            raise PasskeyRejected("no passkey registration in progress")
+        new = passkeys.verify_registration(rp, credential, challenge)
+    except PasskeyRejected:
+        return None
+    if citizens.credential_exists(session, new.credential_id):
+        return None  # registered already (browsers are told to exclude it, but may not)
+    passkey = Passkey(
+        id=new_id(),
+        citizen_id=citizen_id,
+        credential_id=new.credential_id,
+        public_key=new.public_key,
+        sign_count=new.sign_count,
+        name=name,
+        created_at=clock.now(),
+    )
+    citizens.add(session, passkey)
+    return passkey
 
 
 def _clip(value: str | None, length: int) -> str | None:

@@ -1,11 +1,11 @@
-"""The e-mails a citizen receives about the account itself (not about letters): the address check."""
+"""What a citizen receives about the account itself (not about letters): the address and phone checks."""
 
 from __future__ import annotations
 
 from html import escape
 
 from postvak.citizens.rules import CODE_LIFETIME
-from postvak.citizens.service import EmailCode
+from postvak.citizens.service import EmailCode, PhoneCode
 from postvak.kit.mail import OutgoingMail
 
 _MINUTES = int(CODE_LIFETIME.total_seconds() // 60)
@@ -50,3 +50,16 @@ def email_code_mail(code: EmailCode) -> OutgoingMail:
         text="\n\n".join(lines) + "\n",
         html=f"<!doctype html><html><body>{html}</body></html>",
     )
+
+
+_SMS = {
+    "nl": "Uw Postvak-code is {code}. Hij is {minutes} minuten geldig. "
+    "Niet zelf aangevraagd? Negeer dit bericht.",
+    "en": "Your Postvak code is {code}. It is valid for {minutes} minutes. "
+    "Did not ask for it? Ignore this message.",
+}
+
+
+def phone_code_sms(code: PhoneCode) -> str:
+    """One short SMS, without links (a link in an SMS is what phishing looks like)."""
+    return _SMS.get(code.language, _SMS["nl"]).format(code=code.code, minutes=_MINUTES)

@@ -72,3 +72,21 @@ class Passkey(Base):
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class PendingChange(Base):
+    """A change to the account that waits for its proof: a phone number for the code sent to it by
+    SMS, a new TOTP secret for the first code of the app it was added to. One per kind; the value
+    is sealed with the key ring (aad: the citizen id and the kind)."""
+
+    __tablename__ = "pending_changes"
+
+    citizen_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("citizens.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)  # "phone" or "totp"
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    kek_id: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str | None] = mapped_column(String(64))  # the SMS code, hashed; None for TOTP
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

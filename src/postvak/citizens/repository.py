@@ -1,14 +1,14 @@
-"""Every query about mailboxes, citizens' accounts and their e-mail addresses."""
+"""Every query about mailboxes, citizens' accounts, their e-mail addresses, passkeys and pending changes."""
 
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from postvak.citizens.models import Citizen, EmailAddress, Mailbox
+from postvak.citizens.models import Citizen, EmailAddress, Mailbox, Passkey, PendingChange
 from postvak.kit import clock
 from postvak.kit.ids import new_id
 from postvak.kit.sql import insert_ignoring_conflicts
@@ -64,13 +64,25 @@ def activate_mailbox(session: Session, mailbox_id: uuid.UUID, at: datetime) -> N
 # --- citizens --------------------------------------------------------------------------------
 
 
-def add(session: Session, row: Citizen | EmailAddress) -> None:
+def add(session: Session, row: Citizen | EmailAddress | Passkey | PendingChange) -> None:
     session.add(row)
+    session.flush()
+
+
+def remove(session: Session, row: EmailAddress | Passkey | PendingChange) -> None:
+    session.delete(row)
     session.flush()
 
 
 def get_citizen(session: Session, citizen_id: uuid.UUID) -> Citizen | None:
     return session.get(Citizen, citizen_id)
+
+
+def lock_citizen(session: Session, citizen_id: uuid.UUID) -> Citizen | None:
+    """The account, locked for this transaction: two changes to its addresses or second factors
+    queue up here, so that "never the last one" cannot be raced past by removing two at once."""
+    query = select(Citizen).where(Citizen.id == citizen_id).with_for_update()
+    return session.scalars(query.execution_options(populate_existing=True)).first()
 
 
 def citizen_by_username(session: Session, username: str) -> Citizen | None:
@@ -130,3 +142,80 @@ def pending_email_address(
         .limit(1)
     )
     return session.scalars(query.with_for_update() if for_update else query).first()
+
+
+def email_addresses(session: Session, citizen_id: uuid.UUID) -> list[EmailAddress]:
+    query = (
+        select(EmailAddress)
+        .where(EmailAddress.citizen_id == citizen_id)
+        .order_by(EmailAddress.created_at, EmailAddress.address)
+    )
+    return list(session.scalars(query))
+
+
+def email_address_by_id(
+    session: Session, citizen_id: uuid.UUID, address_id: uuid.UUID
+) -> EmailAddress | None:
+    """Scoped to its owner: another citizen's address id finds nothing."""
+    query = select(EmailAddress).where(EmailAddress.id == address_id, EmailAddress.citizen_id == citizen_id)
+    return session.scalars(query).first()
+
+
+def count_verified_addresses(session: Session, citizen_id: uuid.UUID) -> int:
+    query = select(func.count()).where(
+        EmailAddress.citizen_id == citizen_id, EmailAddress.verified_at.is_not(None)
+    )
+    return session.scalar(query.select_from(EmailAddress)) or 0
+
+
+# --- passkeys --------------------------------------------------------------------------------
+
+
+def passkeys_of(session: Session, citizen_id: uuid.UUID) -> list[Passkey]:
+    query = select(Passkey).where(Passkey.citizen_id == citizen_id).order_by(Passkey.created_at, Passkey.id)
+    return list(session.scalars(query))
+
+
+def passkey_by_id(session: Session, citizen_id: uuid.UUID, passkey_id: uuid.UUID) -> Passkey | None:
+    """Scoped to its owner: another citizen's passkey id finds nothing."""
+    query = select(Passkey).where(Passkey.id == passkey_id, Passkey.citizen_id == citizen_id)
+    return session.scalars(query).first()
+
+
+def passkey_by_credential(session: Session, citizen_id: uuid.UUID, credential_id: bytes) -> Passkey | None:
+    """The citizen's own passkey with this credential id; someone else's is never found."""
+    query = select(Passkey).where(Passkey.credential_id == credential_id, Passkey.citizen_id == citizen_id)
+    return session.scalars(query).first()
+
+
+def credential_exists(session: Session, credential_id: bytes) -> bool:
+    return session.scalar(select(Passkey.id).where(Passkey.credential_id == credential_id)) is not None
+
+
+def record_passkey_use(session: Session, passkey_id: uuid.UUID, sign_count: int, at: datetime) -> None:
+    session.execute(
+        update(Passkey)
+        .where(Passkey.id == passkey_id)
+        .values(sign_count=sign_count, last_used_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- changes waiting for their proof ---------------------------------------------------------
+
+
+def pending_change(
+    session: Session, citizen_id: uuid.UUID, kind: str, *, for_update: bool = False
+) -> PendingChange | None:
+    query = select(PendingChange).where(PendingChange.citizen_id == citizen_id, PendingChange.kind == kind)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).first()
+
+
+def drop_pending_change(session: Session, citizen_id: uuid.UUID, kind: str) -> None:
+    session.execute(
+        delete(PendingChange)
+        .where(PendingChange.citizen_id == citizen_id, PendingChange.kind == kind)
+        .execution_options(synchronize_session=False)
+    )

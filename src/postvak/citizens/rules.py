@@ -1,4 +1,4 @@
-"""Pure rules about citizens' accounts: e-mail addresses, usernames, TOTP secrets, e-mailed codes."""
+"""Pure rules about citizens' accounts: e-mail addresses, phone numbers, usernames, second factors, codes."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ LANGUAGES = ("nl", "en")
 CODE_DIGITS = 6
 CODE_LIFETIME = timedelta(minutes=15)
 MAX_CODE_ATTEMPTS = 5
+
+MAX_EMAIL_ADDRESSES = 5
+MAX_PASSKEYS = 10
+MAX_PASSKEY_NAME = 60
+NEW_TOTP_LIFETIME = timedelta(minutes=30)  # time to add a new secret to an app and type its first code
 
 
 def email_problem(address: str) -> str | None:
@@ -98,3 +103,91 @@ def mask_email(address: str) -> str:
     if len(local) <= 2:
         return f"{local[:1]}…@{domain}"
     return f"{local[0]}…{local[-1]}@{domain}"
+
+
+# --- e-mail addresses in settings ------------------------------------------------------------
+
+
+NOT_AN_EMAIL = "That does not look like an e-mail address. Check it and try again."
+
+
+def email_removal_problem(*, verified: bool, verified_count: int) -> str | None:
+    """Notifications need somewhere to go: the last verified address stays."""
+    if verified and verified_count <= 1:
+        return "You need at least one verified e-mail address. Add and verify another one first."
+    return None
+
+
+def email_limit_problem(count: int) -> str | None:
+    if count >= MAX_EMAIL_ADDRESSES:
+        return "You can have at most 5 e-mail addresses. Remove one first."
+    return None
+
+
+# --- phone numbers for SMS -------------------------------------------------------------------
+
+_PHONE = re.compile(r"^\+[1-9][0-9]{7,14}$")  # E.164: at most 15 digits
+_PHONE_SEPARATORS = " -.()/\t"
+
+
+def normalise_phone(text: str) -> str:
+    """E.164 as gateways want it: "06-1234 5678", "0031 6 12345678" and "+31612345678" are one number.
+
+    A number starting with a single 0 is Dutch (the country of this mailbox).
+    """
+    number = "".join(ch for ch in text.strip() if ch not in _PHONE_SEPARATORS)
+    if number.startswith("00"):
+        return "+" + number[2:]
+    if number.startswith("0"):
+        return "+31" + number[1:]
+    return number
+
+
+def phone_problem(number: str) -> str | None:
+    """Why a normalised number cannot receive our SMS, or None; never repeats the number."""
+    if not _PHONE.match(number):
+        return "A phone number has 10 digits, like 06 12345678, or starts with + and the country code."
+    if number.startswith("+31") and not (len(number) == 12 and number.startswith("+316")):
+        return "Text messages only reach a mobile number: in the Netherlands it starts with 06."
+    return None
+
+
+def show_phone(number: str) -> str:
+    """How the citizen recognises their number: +31 6 1234 5678."""
+    if number.startswith("+316") and len(number) == 12:
+        return f"+31 6 {number[4:8]} {number[8:]}"
+    return number
+
+
+# --- second factors --------------------------------------------------------------------------
+
+
+def passkey_name_problem(name: str, existing: list[str]) -> str | None:
+    if not name:
+        return "Give the passkey a name, so that you can tell your passkeys apart."
+    if len(name) > MAX_PASSKEY_NAME:
+        return "A passkey's name has at most 60 characters."
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "A passkey's name cannot contain control characters."
+    if name.casefold() in {other.casefold() for other in existing}:
+        return "You already have a passkey with this name."
+    return None
+
+
+def passkey_limit_problem(count: int) -> str | None:
+    if count >= MAX_PASSKEYS:
+        return "You can have at most 10 passkeys. Remove one first."
+    return None
+
+
+def factor_removal_problem(*, has_totp: bool, passkeys: int, removing: str) -> str | None:
+    """The second factor is always on: what is left after removing one must still be a second factor."""
+    left = (passkeys - (removing == "passkey")) + (has_totp and removing != "totp")
+    if left < 1:
+        return "This is your last second factor. Add another one before you remove it."
+    return None
+
+
+def group_secret(secret: str, size: int = 4) -> str:
+    """A TOTP secret typed by hand into an app: ABCD EFGH IJKL … is easier to copy without mistakes."""
+    return " ".join(secret[i : i + size] for i in range(0, len(secret), size))

@@ -1,25 +1,26 @@
-"""Use cases of citizens' accounts: create one, seal its TOTP secret, verify an e-mail address."""
+"""Use cases of citizens' accounts: create one, verify e-mail addresses and a phone, manage second factors."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pyotp
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from postvak.auth import passwords
-from postvak.auth.rules import password_problem
+from postvak.auth.rules import normalise_code, password_problem, totp_matching_step, totp_step
 from postvak.citizens import repository, rules
-from postvak.citizens.models import Citizen, EmailAddress
+from postvak.citizens.models import Citizen, EmailAddress, PendingChange
 from postvak.config import get_settings
-from postvak.errors import InvalidRecipient, ValidationFailed
+from postvak.errors import InvalidRecipient, NotFound, ValidationFailed
 from postvak.kit import clock
 from postvak.kit.bsn import bsn_problem
 from postvak.kit.crypto import KeyRing, Sealed
-from postvak.kit.ids import new_id
+from postvak.kit.ids import new_id, parse_id
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def request_email_code(session: Session, citizen_id: uuid.UUID, address: str) ->
             id=new_id(), citizen_id=citizen_id, address=address, code_attempts=0, created_at=now
         )
         repository.add(session, row)
-    code = f"{secrets.randbelow(10**rules.CODE_DIGITS):0{rules.CODE_DIGITS}d}"
+    code = _new_code()
     row.code_hash = rules.code_hash(row.id, code)
     row.code_expires_at = now + rules.CODE_LIFETIME
     row.code_attempts = 0
@@ -175,3 +176,329 @@ def verify_email_code(session: Session, citizen_id: uuid.UUID, code: str) -> str
 def pending_address(session: Session, citizen_id: uuid.UUID) -> str | None:
     row = repository.pending_email_address(session, citizen_id)
     return row.address if row else None
+
+
+# --- settings: the account as the citizen sees it --------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddressView:
+    id: uuid.UUID
+    address: str
+    verified: bool
+    awaiting_code: bool  # the address the last code went to, while that code is valid
+
+
+@dataclass(frozen=True)
+class PasskeyView:
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    username: str
+    language: str
+    addresses: list[AddressView]
+    phone: str | None  # verified number, E.164
+    pending_phone: str | None  # a number whose SMS code has not been entered yet
+    sms_notifications: bool
+    has_totp: bool
+    passkeys: list[PasskeyView]
+
+    @property
+    def verified_addresses(self) -> int:
+        return sum(address.verified for address in self.addresses)
+
+    @property
+    def second_factors(self) -> int:
+        return len(self.passkeys) + self.has_totp
+
+
+def account_settings(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) -> AccountSettings:
+    citizen = repository.get_citizen(session, citizen_id)
+    pending = repository.pending_email_address(session, citizen_id)
+    if pending is not None and clock.as_utc(pending.code_expires_at) <= clock.now():
+        pending = None
+    addresses = [
+        AddressView(
+            id=row.id,
+            address=row.address,
+            verified=row.verified_at is not None,
+            awaiting_code=pending is not None and row.id == pending.id,
+        )
+        for row in repository.email_addresses(session, citizen_id)
+    ]
+    passkeys = [
+        PasskeyView(
+            p.id, p.name, clock.as_utc(p.created_at), clock.as_utc(p.last_used_at) if p.last_used_at else None
+        )
+        for p in repository.passkeys_of(session, citizen_id)
+    ]
+    return AccountSettings(
+        username=citizen.username,
+        language=citizen.language,
+        addresses=addresses,
+        phone=citizen.phone if citizen.phone_verified_at else None,
+        pending_phone=_open_pending(session, keyring, citizen_id, "phone"),
+        sms_notifications=citizen.sms_notifications and citizen.phone_verified_at is not None,
+        has_totp=citizen.totp_sealed is not None,
+        passkeys=passkeys,
+    )
+
+
+def set_language(session: Session, citizen_id: uuid.UUID, language: str) -> None:
+    """The language of the pages (on every device, unless one chose otherwise) and of our e-mails."""
+    if language not in rules.LANGUAGES:
+        raise ValidationFailed(f"language: one of {', '.join(rules.LANGUAGES)}")
+    repository.lock_citizen(session, citizen_id).language = language
+    session.flush()
+
+
+# --- settings: e-mail addresses --------------------------------------------------------------
+
+
+def add_email_address(session: Session, citizen_id: uuid.UUID, address: str) -> EmailCode:
+    """Another address for notifications, verified by an e-mailed code as at activation."""
+    address = rules.normalise_email(address)
+    if rules.email_problem(address):
+        raise ValidationFailed(rules.NOT_AN_EMAIL)
+    repository.lock_citizen(session, citizen_id)
+    rows = repository.email_addresses(session, citizen_id)
+    # Mailboxes that differ only in case are one mailbox in practice.
+    existing = next((row for row in rows if row.address.casefold() == address.casefold()), None)
+    if existing is not None and existing.verified_at is not None:
+        raise ValidationFailed("This e-mail address is already on your account.")
+    if existing is None and (problem := rules.email_limit_problem(len(rows))):
+        raise ValidationFailed(problem)
+    return request_email_code(session, citizen_id, existing.address if existing else address)
+
+
+def remove_email_address(session: Session, citizen_id: uuid.UUID, address_id: str) -> None:
+    """Any address may go except the last verified one: notifications must reach the citizen."""
+    repository.lock_citizen(session, citizen_id)
+    parsed = parse_id(address_id)
+    row = repository.email_address_by_id(session, citizen_id, parsed) if parsed else None
+    if row is None:
+        raise NotFound("no e-mail address with this id")  # also when it is someone else's
+    verified = repository.count_verified_addresses(session, citizen_id)
+    if problem := rules.email_removal_problem(verified=row.verified_at is not None, verified_count=verified):
+        raise ValidationFailed(problem)
+    repository.remove(session, row)
+
+
+# --- settings: a phone number for SMS --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhoneCode:
+    """A code to send by SMS after the transaction commits (the row holds only its hash)."""
+
+    number: str
+    code: str
+    language: str
+    reference: str
+
+
+def request_phone_code(session: Session, keyring: KeyRing, citizen_id: uuid.UUID, number: str) -> PhoneCode:
+    """Start verifying a mobile number: a 6-digit code, valid 15 minutes, 5 tries.
+
+    The verified number (if any) stays in use until the new one is verified.
+    """
+    number = rules.normalise_phone(number)
+    if problem := rules.phone_problem(number):
+        raise ValidationFailed(problem)
+    citizen = repository.lock_citizen(session, citizen_id)
+    if citizen.phone == number and citizen.phone_verified_at is not None:
+        raise ValidationFailed("This number is verified already.")
+    code = _new_code()
+    _keep_pending(
+        session,
+        keyring,
+        citizen_id,
+        "phone",
+        number,
+        code_hash=rules.code_hash(citizen_id, code),
+        lifetime=rules.CODE_LIFETIME,
+    )
+    return PhoneCode(number=number, code=code, language=citizen.language, reference=f"phone-{new_id()}")
+
+
+def verify_phone_code(session: Session, keyring: KeyRing, citizen_id: uuid.UUID, code: str) -> str:
+    """Check the SMS code; returns rules.code_outcome's answer. When right, the number is verified."""
+    row = repository.pending_change(session, citizen_id, "phone", for_update=True)
+    if row is None:
+        return "none"
+    now = clock.now()
+    outcome = rules.code_outcome(
+        stored_hash=row.code_hash,
+        expires_at=clock.as_utc(row.expires_at),
+        attempts=row.attempts,
+        address_id=citizen_id,
+        code=normalise_code(code),
+        now=now,
+    )
+    if outcome == "wrong":
+        row.attempts += 1
+    elif outcome == "ok":
+        citizen = repository.lock_citizen(session, citizen_id)
+        citizen.phone, citizen.phone_verified_at = _open(keyring, row), now
+        repository.remove(session, row)
+    session.flush()
+    return outcome
+
+
+def pending_phone(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) -> str | None:
+    """The number a code was last sent to, also when that code has expired (the page then says so)."""
+    row = repository.pending_change(session, citizen_id, "phone")
+    return _open(keyring, row) if row else None
+
+
+def remove_phone(session: Session, citizen_id: uuid.UUID) -> None:
+    citizen = repository.lock_citizen(session, citizen_id)
+    citizen.phone, citizen.phone_verified_at, citizen.sms_notifications = None, None, False
+    repository.drop_pending_change(session, citizen_id, "phone")
+    session.flush()
+
+
+def set_sms_notifications(session: Session, citizen_id: uuid.UUID, on: bool) -> None:
+    citizen = repository.lock_citizen(session, citizen_id)
+    if on and citizen.phone_verified_at is None:
+        raise ValidationFailed("Add and verify a mobile number first.")
+    citizen.sms_notifications = on
+    session.flush()
+
+
+# --- settings: second factors ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewTotp:
+    """A new TOTP secret waiting for its first code; it replaces the old one only then."""
+
+    secret: str
+    account: str  # the name the app shows for it: the username
+    uri: str  # otpauth://, for apps that take a link
+
+    @property
+    def grouped(self) -> str:
+        return rules.group_secret(self.secret)
+
+
+def start_totp_replacement(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) -> None:
+    """A fresh secret for a new authenticator app; the current one keeps working meanwhile."""
+    repository.lock_citizen(session, citizen_id)
+    secret = pyotp.random_base32()
+    _keep_pending(session, keyring, citizen_id, "totp", secret, lifetime=rules.NEW_TOTP_LIFETIME)
+
+
+def new_totp(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) -> NewTotp | None:
+    secret = _open_pending(session, keyring, citizen_id, "totp")
+    if secret is None:
+        return None
+    username = repository.get_citizen(session, citizen_id).username
+    uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="Postvak")
+    return NewTotp(secret, username, uri)
+
+
+def confirm_totp_replacement(session: Session, keyring: KeyRing, citizen_id: uuid.UUID, code: str) -> str:
+    """A code from the NEW secret replaces the old secret; one of "ok", "wrong", "exhausted", "none".
+
+    The code's time step is recorded as used, so it cannot log anyone in afterwards.
+    """
+    row = repository.pending_change(session, citizen_id, "totp", for_update=True)
+    now = clock.now()
+    if row is None or clock.as_utc(row.expires_at) <= now:
+        return "none"
+    if row.attempts >= rules.MAX_CODE_ATTEMPTS:
+        return "exhausted"
+    secret = _open(keyring, row)
+    current = totp_step(now)
+    step = totp_matching_step(secret, normalise_code(code), [current, current - 1, current + 1])
+    if step is None:
+        row.attempts += 1
+        session.flush()
+        return "wrong"
+    citizen = repository.lock_citizen(session, citizen_id)
+    _seal_totp_secret(keyring, citizen, secret)
+    citizen.totp_last_step = max(citizen.totp_last_step, step)
+    repository.remove(session, row)
+    return "ok"
+
+
+def remove_totp(session: Session, citizen_id: uuid.UUID) -> None:
+    """Only when a passkey remains: the second factor is always on."""
+    citizen = repository.lock_citizen(session, citizen_id)
+    passkeys = len(repository.passkeys_of(session, citizen_id))
+    problem = rules.factor_removal_problem(
+        has_totp=citizen.totp_sealed is not None, passkeys=passkeys, removing="totp"
+    )
+    if problem:
+        raise ValidationFailed(problem)
+    citizen.totp_sealed, citizen.totp_key, citizen.totp_kek_id = None, None, None
+    repository.drop_pending_change(session, citizen_id, "totp")
+    session.flush()
+
+
+def remove_passkey(session: Session, citizen_id: uuid.UUID, passkey_id: str) -> None:
+    """Only when another second factor remains (TOTP or another passkey)."""
+    citizen = repository.lock_citizen(session, citizen_id)
+    parsed = parse_id(passkey_id)
+    row = repository.passkey_by_id(session, citizen_id, parsed) if parsed else None
+    if row is None:
+        raise NotFound("no passkey with this id")  # also when it is someone else's
+    passkeys = len(repository.passkeys_of(session, citizen_id))
+    problem = rules.factor_removal_problem(
+        has_totp=citizen.totp_sealed is not None, passkeys=passkeys, removing="passkey"
+    )
+    if problem:
+        raise ValidationFailed(problem)
+    repository.remove(session, row)
+
+
+# --- changes waiting for their proof, sealed -------------------------------------------------
+
+
+def _keep_pending(
+    session: Session,
+    keyring: KeyRing,
+    citizen_id: uuid.UUID,
+    kind: str,
+    value: str,
+    *,
+    lifetime: timedelta,
+    code_hash: str | None = None,
+) -> None:
+    """Replace any earlier pending change of this kind: only the latest code or secret counts."""
+    sealed = keyring.seal(value.encode(), _pending_aad(citizen_id, kind))
+    now = clock.now()
+    row = repository.pending_change(session, citizen_id, kind, for_update=True)
+    if row is None:
+        row = PendingChange(citizen_id=citizen_id, kind=kind, created_at=now)
+        session.add(row)
+    row.sealed, row.sealed_key, row.kek_id = sealed.ciphertext, sealed.wrapped_key, sealed.kek_id
+    row.code_hash, row.attempts, row.expires_at, row.created_at = code_hash, 0, now + lifetime, now
+    session.flush()
+
+
+def _open_pending(session: Session, keyring: KeyRing, citizen_id: uuid.UUID, kind: str) -> str | None:
+    row = repository.pending_change(session, citizen_id, kind)
+    if row is None or clock.as_utc(row.expires_at) <= clock.now():
+        return None
+    return _open(keyring, row)
+
+
+def _open(keyring: KeyRing, row: PendingChange) -> str:
+    sealed = Sealed(kek_id=row.kek_id, wrapped_key=row.sealed_key, ciphertext=row.sealed)
+    return keyring.open(sealed, _pending_aad(row.citizen_id, row.kind)).decode()
+
+
+def _pending_aad(citizen_id: uuid.UUID, kind: str) -> bytes:
+    """Bound to its account and kind: a sealed phone number cannot be moved to be a TOTP secret."""
+    return citizen_id.bytes + b"|pending|" + kind.encode()
+
+
+def _new_code() -> str:
+    return f"{secrets.randbelow(10**rules.CODE_DIGITS):0{rules.CODE_DIGITS}d}"

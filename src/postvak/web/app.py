@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from postvak.api.problems import problem_response
 from postvak.errors import PROBLEMS, InternalError, NotFound
 from postvak.runtime import Runtime
-from postvak.web import auth_routes, inbox_routes
+from postvak.web import auth_routes, inbox_routes, passkey_routes, settings_routes
 from postvak.web.deps import SESSION_COOKIE, FormRejected, LoginRequired
 from postvak.web.i18n import templates
 from postvak.web.security import SecurityHeaders
@@ -24,6 +24,8 @@ def build_web(runtime: Runtime) -> FastAPI:
 
     app.include_router(auth_routes.router)
     app.include_router(inbox_routes.router)
+    app.include_router(settings_routes.router)
+    app.include_router(passkey_routes.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_middleware(SecurityHeaders)
 

@@ -54,7 +54,7 @@ def log_in(
     """Same answer, same work, for an unknown username and a wrong password."""
     check_form(request, csrf_token, request.cookies.get(LOGIN_COOKIE) or "")
     runtime = _runtime(request)
-    ip, user_agent = _client(request)
+    ip, user_agent = client_of(request)
     with runtime.database.unit_of_work() as session:
         claim = auth.claim_password_attempt(session, username, ip)
     if not claim.allowed:
@@ -78,7 +78,7 @@ def log_in(
             user_agent=user_agent,
             replaces=rules.hash_token(previous) if previous else None,
         )
-    return _with_session(_redirect("/login/second-factor"), token)
+    return with_session(_redirect("/login/second-factor"), token)
 
 
 def _login_form(request: Request, *, error: str | None = None, status_code: int = 200) -> Response:
@@ -100,7 +100,7 @@ def second_factor_page(request: Request) -> Response:
         return _redirect("/")
     if view.stage == rules.STAGE_FULL:
         return _redirect("/inbox" if view.activated else "/activate")
-    return _second_factor_form(request, view)
+    return second_factor_form(request, view)
 
 
 @router.post("/login/second-factor", response_class=HTMLResponse)
@@ -112,20 +112,33 @@ def check_second_factor(request: Request, code: FormField = "", csrf_token: Form
         return _redirect("/inbox" if view.activated else "/activate")
     check_form(request, csrf_token, view.csrf_token)
     runtime = _runtime(request)
-    ip, user_agent = _client(request)
+    ip, user_agent = client_of(request)
     with runtime.database.unit_of_work() as session:
         result = auth.check_second_factor(session, runtime.keyring, view, code, ip=ip, user_agent=user_agent)
     if result.outcome == "blocked":
-        return _second_factor_form(request, view, error="throttled", status_code=429)
+        return second_factor_form(request, view, error="throttled", status_code=429)
     if result.outcome == "wrong":
-        return _second_factor_form(request, view, error="wrong", status_code=401)
-    return _with_session(_redirect("/inbox" if result.activated else "/activate"), result.token)
+        return second_factor_form(request, view, error="wrong", status_code=401)
+    return with_session(_redirect("/inbox" if result.activated else "/activate"), result.token)
 
 
-def _second_factor_form(
-    request: Request, view: auth.SessionView, *, error: str | None = None, status_code: int = 200
+def second_factor_form(
+    request: Request,
+    view: auth.SessionView,
+    *,
+    error: str | None = None,
+    passkey_error: bool = False,
+    status_code: int = 200,
 ) -> Response:
-    context = {"csrf_token": view.csrf_token, "error": error}
+    """The code form, and the passkey form (passkey_login.html) for a citizen who has a passkey."""
+    with _runtime(request).database.unit_of_work(write=False) as session:
+        has_passkey = auth.has_passkeys(session, view.citizen_id)
+    context = {
+        "csrf_token": view.csrf_token,
+        "error": error,
+        "has_passkey": has_passkey,
+        "passkey_error": passkey_error,
+    }
     return templates.TemplateResponse(request, "second_factor.html", context, status_code=status_code)
 
 
@@ -139,7 +152,7 @@ def log_out(request: Request, csrf_token: FormField = "") -> Response:
     response = _redirect("/")
     if view is not None:
         check_form(request, csrf_token, view.csrf_token)
-        ip, user_agent = _client(request)
+        ip, user_agent = client_of(request)
         with _runtime(request).database.unit_of_work() as session:
             auth.end_session(session, view, ip=ip, user_agent=user_agent)
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
@@ -238,7 +251,7 @@ def _runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def _client(request: Request) -> tuple[str | None, str | None]:
+def client_of(request: Request) -> tuple[str | None, str | None]:
     return (request.client.host if request.client else None), request.headers.get("user-agent")
 
 
@@ -246,7 +259,7 @@ def _redirect(location: str) -> RedirectResponse:
     return RedirectResponse(location, status_code=303)
 
 
-def _with_session(response: Response, token: str) -> Response:
+def with_session(response: Response, token: str) -> Response:
     """The session cookie: `__Host-` (this host only, path /, Secure), HttpOnly, SameSite=Lax.
 
     No Max-Age: it ends with the browser; the server ends it sooner (idle 15 min, at most 8 h).

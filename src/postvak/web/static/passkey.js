@@ -1,5 +1,6 @@
 // Passkey ceremonies for forms marked data-passkey="register" or "login": fetch options,
-// ask the browser's authenticator, post the answer back. Without JavaScript the TOTP path remains.
+// ask the browser's authenticator, post the answer back. Without JavaScript the TOTP path remains:
+// pages render these forms `hidden`, and only a browser that can do WebAuthn shows them.
 "use strict";
 
 (function () {
@@ -58,6 +59,7 @@
       form.hidden = true;
       continue;
     }
+    form.hidden = false;
     form.addEventListener("submit", (event) => {
       if (form.querySelector("input[name=credential]").value) return;
       event.preventDefault();

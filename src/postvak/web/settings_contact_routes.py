@@ -1,0 +1,178 @@
+"""Settings pages of where we reach the citizen: e-mail addresses and a mobile number for SMS.
+
+Both are verified with a 6-digit code (e-mail: the activation machinery), sent only after the
+commit and throttled per account. The last verified e-mail address cannot be removed.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from postvak.auth import rules as auth_rules
+from postvak.auth import service as auth
+from postvak.citizens import service as citizens
+from postvak.citizens.mails import email_code_mail, phone_code_sms
+from postvak.errors import ValidationFailed
+from postvak.kit.mail import MailError, send_mail
+from postvak.notifications.sms import SmsFailed
+from postvak.web.deps import CitizenSession
+from postvak.web.pages import CitizenRoute
+from postvak.web.settings_pages import (
+    MAIL_NOT_SENT,
+    SMS_NOT_SENT,
+    TOO_MANY_CODES,
+    Citizen,
+    CitizenForm,
+    back_to_settings,
+    refuse,
+    runtime_of,
+    settings_subpage,
+)
+
+router = APIRouter(route_class=CitizenRoute)
+
+# The HTTP status of a code that was not accepted, by rules.code_outcome's answer.
+_CODE_STATUS = {"wrong": 401, "expired": 410, "exhausted": 410}
+
+
+# --- e-mail addresses ------------------------------------------------------------------------
+
+
+@router.post("/settings/emails")
+def add_email(request: Request, checked: CitizenForm) -> Response:
+    citizen, form = checked
+    address = str(form.get("email") or "")
+    runtime = runtime_of(request)
+    try:
+        with runtime.database.unit_of_work() as session:
+            allowed = auth.claim_attempt(session, [auth_rules.email_code_key(citizen.citizen_id)]).allowed
+            code = citizens.add_email_address(session, citizen.citizen_id, address) if allowed else None
+    except ValidationFailed as problem:
+        return refuse(request, citizen, "email", problem.detail, 422, address)
+    if code is None:
+        return refuse(request, citizen, "email", TOO_MANY_CODES, 429, address)
+    try:
+        send_mail(runtime.settings.smtp_url, email_code_mail(code), sender=runtime.settings.mail_from)
+    except MailError:
+        return refuse(request, citizen, "email", MAIL_NOT_SENT, 503, address)
+    return RedirectResponse("/settings/emails/verify", status_code=303)
+
+
+@router.get("/settings/emails/verify", response_class=HTMLResponse)
+def email_code_page(request: Request, citizen: Citizen) -> Response:
+    return _email_code_form(request, citizen)
+
+
+@router.post("/settings/emails/verify")
+def verify_email(request: Request, checked: CitizenForm) -> Response:
+    citizen, form = checked
+    with runtime_of(request).database.unit_of_work() as session:
+        outcome = citizens.verify_email_code(session, citizen.citizen_id, str(form.get("code") or ""))
+    if outcome == "ok":
+        return back_to_settings("email-verified", "email")
+    if outcome == "none":
+        return back_to_settings(section="email")
+    return _email_code_form(request, citizen, error=outcome, status_code=_CODE_STATUS[outcome])
+
+
+@router.post("/settings/emails/{address_id}/delete")
+def remove_email(request: Request, address_id: str, checked: CitizenForm) -> Response:
+    citizen, _form = checked
+    try:
+        with runtime_of(request).database.unit_of_work() as session:
+            citizens.remove_email_address(session, citizen.citizen_id, address_id)
+    except ValidationFailed as problem:
+        return refuse(request, citizen, "emails", problem.detail, 409)
+    return back_to_settings("email-removed", "email")
+
+
+def _email_code_form(
+    request: Request, citizen: CitizenSession, *, error: str | None = None, status_code: int = 200
+) -> Response:
+    with runtime_of(request).database.unit_of_work(write=False) as session:
+        address = citizens.pending_address(session, citizen.citizen_id)
+    if address is None:
+        return back_to_settings(section="email")
+    context = {"kind": "email", "address": address, "error": error}
+    return settings_subpage(request, citizen, "settings_code.html", context, status_code=status_code)
+
+
+# --- a mobile number for SMS -----------------------------------------------------------------
+
+
+@router.post("/settings/phone")
+def add_phone(request: Request, checked: CitizenForm) -> Response:
+    """The code goes out by SMS after the commit; the number already verified stays until then."""
+    citizen, form = checked
+    number = str(form.get("phone") or "")
+    runtime = runtime_of(request)
+    try:
+        with runtime.database.unit_of_work() as session:
+            allowed = auth.claim_attempt(session, [auth_rules.phone_code_key(citizen.citizen_id)]).allowed
+            code = (
+                citizens.request_phone_code(session, runtime.keyring, citizen.citizen_id, number)
+                if allowed
+                else None
+            )
+    except ValidationFailed as problem:
+        return refuse(request, citizen, "phone", problem.detail, 422, number)
+    if code is None:
+        return refuse(request, citizen, "phone", TOO_MANY_CODES, 429, number)
+    try:
+        runtime.sms.send(code.number, phone_code_sms(code), code.reference)
+    except SmsFailed:
+        return refuse(request, citizen, "phone", SMS_NOT_SENT, 503, number)
+    return RedirectResponse("/settings/phone/verify", status_code=303)
+
+
+@router.get("/settings/phone/verify", response_class=HTMLResponse)
+def phone_code_page(request: Request, citizen: Citizen) -> Response:
+    return _phone_code_form(request, citizen)
+
+
+@router.post("/settings/phone/verify")
+def verify_phone(request: Request, checked: CitizenForm) -> Response:
+    citizen, form = checked
+    runtime = runtime_of(request)
+    with runtime.database.unit_of_work() as session:
+        outcome = citizens.verify_phone_code(
+            session, runtime.keyring, citizen.citizen_id, str(form.get("code") or "")
+        )
+    if outcome == "ok":
+        return back_to_settings("phone-verified", "phone")
+    if outcome == "none":
+        return back_to_settings(section="phone")
+    return _phone_code_form(request, citizen, error=outcome, status_code=_CODE_STATUS[outcome])
+
+
+@router.post("/settings/phone/delete")
+def remove_phone(request: Request, checked: CitizenForm) -> Response:
+    citizen, _form = checked
+    with runtime_of(request).database.unit_of_work() as session:
+        citizens.remove_phone(session, citizen.citizen_id)
+    return back_to_settings("phone-removed", "phone")
+
+
+@router.post("/settings/sms-notifications")
+def choose_sms_notifications(request: Request, checked: CitizenForm) -> Response:
+    citizen, form = checked
+    on = form.get("sms") == "on"
+    try:
+        with runtime_of(request).database.unit_of_work() as session:
+            citizens.set_sms_notifications(session, citizen.citizen_id, on)
+    except ValidationFailed as problem:
+        return refuse(request, citizen, "sms", problem.detail, 409)
+    return back_to_settings("sms-on" if on else "sms-off", "phone")
+
+
+def _phone_code_form(
+    request: Request, citizen: CitizenSession, *, error: str | None = None, status_code: int = 200
+) -> Response:
+    runtime = runtime_of(request)
+    with runtime.database.unit_of_work(write=False) as session:
+        number = citizens.pending_phone(session, runtime.keyring, citizen.citizen_id)
+    if number is None:
+        return back_to_settings(section="phone")
+    context = {"kind": "phone", "address": number, "error": error}
+    return settings_subpage(request, citizen, "settings_code.html", context, status_code=status_code)

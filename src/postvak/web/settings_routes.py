@@ -1,0 +1,76 @@
+"""Citizen pages of settings: the overview, the language, and logging out everywhere.
+
+E-mail addresses and the phone number are in settings_contact_routes, the authenticator app in
+settings_totp_routes and passkeys in passkey_routes. Every change is a POST with the CSRF token.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from postvak.auth import service as auth
+from postvak.citizens import service as citizens
+from postvak.errors import ValidationFailed
+from postvak.web import settings_contact_routes, settings_totp_routes
+from postvak.web.auth_routes import client_of
+from postvak.web.deps import SESSION_COOKIE
+from postvak.web.i18n import LANGUAGE_COOKIE
+from postvak.web.pages import CitizenRoute
+from postvak.web.settings_pages import (
+    CHOOSE_LANGUAGE,
+    Citizen,
+    CitizenForm,
+    back_to_settings,
+    refuse,
+    runtime_of,
+    settings_page,
+)
+
+router = APIRouter(route_class=CitizenRoute)
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_overview(request: Request, citizen: Citizen) -> Response:
+    return settings_page(request, citizen)
+
+
+@router.post("/settings/language")
+def choose_language(request: Request, checked: CitizenForm) -> Response:
+    """Saved on the account (every device, and our e-mails) and on this device, whose earlier
+    choice with the header's language switch would otherwise still win."""
+    citizen, form = checked
+    language = str(form.get("language") or "")
+    try:
+        with runtime_of(request).database.unit_of_work() as session:
+            citizens.set_language(session, citizen.citizen_id, language)
+    except ValidationFailed:
+        return refuse(request, citizen, "language", CHOOSE_LANGUAGE, 422)
+    response = back_to_settings("language", "language")
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        path="/",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+@router.post("/settings/sessions/end-all")
+def log_out_everywhere(request: Request, checked: CitizenForm) -> Response:
+    """Every session of the citizen ends on the server, this one too: a lost phone is logged out."""
+    citizen, _form = checked
+    ip, user_agent = client_of(request)
+    with runtime_of(request).database.unit_of_work() as session:
+        auth.revoke_all_sessions(session, citizen.citizen_id)
+        auth.record_event(session, citizen.citizen_id, "logout-everywhere", ip=ip, user_agent=user_agent)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    return response
+
+
+router.include_router(settings_contact_routes.router)
+router.include_router(settings_totp_routes.router)

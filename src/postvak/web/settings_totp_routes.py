@@ -1,0 +1,78 @@
+"""Settings pages of the authenticator app (TOTP): replace it with a new one, or remove it.
+
+A new secret takes effect only when the app it was added to has produced a right code; until
+then the old app keeps working. Removing is refused when it is the last second factor.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from postvak.citizens import service as citizens
+from postvak.errors import ValidationFailed
+from postvak.web.deps import CitizenSession
+from postvak.web.pages import CitizenRoute
+from postvak.web.settings_pages import (
+    Citizen,
+    CitizenForm,
+    back_to_settings,
+    refuse,
+    runtime_of,
+    settings_subpage,
+)
+
+router = APIRouter(route_class=CitizenRoute)
+
+
+@router.post("/settings/totp/new")
+def start_replacement(request: Request, checked: CitizenForm) -> Response:
+    """A fresh secret every time this is asked, so a secret seen earlier is never the one set up."""
+    citizen, _form = checked
+    runtime = runtime_of(request)
+    with runtime.database.unit_of_work() as session:
+        citizens.start_totp_replacement(session, runtime.keyring, citizen.citizen_id)
+    return RedirectResponse("/settings/totp", status_code=303)
+
+
+@router.get("/settings/totp", response_class=HTMLResponse)
+def replacement_page(request: Request, citizen: Citizen) -> Response:
+    return _replacement_form(request, citizen)
+
+
+@router.post("/settings/totp")
+def confirm_replacement(request: Request, checked: CitizenForm) -> Response:
+    citizen, form = checked
+    runtime = runtime_of(request)
+    with runtime.database.unit_of_work() as session:
+        outcome = citizens.confirm_totp_replacement(
+            session, runtime.keyring, citizen.citizen_id, str(form.get("code") or "")
+        )
+    if outcome == "ok":
+        return back_to_settings("totp-replaced", "second-factors")
+    if outcome == "none":
+        return back_to_settings(section="second-factors")
+    return _replacement_form(request, citizen, error=outcome, status_code=401 if outcome == "wrong" else 410)
+
+
+@router.post("/settings/totp/delete")
+def remove_app(request: Request, checked: CitizenForm) -> Response:
+    citizen, _form = checked
+    try:
+        with runtime_of(request).database.unit_of_work() as session:
+            citizens.remove_totp(session, citizen.citizen_id)
+    except ValidationFailed as problem:
+        return refuse(request, citizen, "factors", problem.detail, 409)
+    return back_to_settings("totp-removed", "second-factors")
+
+
+def _replacement_form(
+    request: Request, citizen: CitizenSession, *, error: str | None = None, status_code: int = 200
+) -> Response:
+    runtime = runtime_of(request)
+    with runtime.database.unit_of_work(write=False) as session:
+        new = citizens.new_totp(session, runtime.keyring, citizen.citizen_id)
+    if new is None:
+        return back_to_settings(section="second-factors")
+    context = {"totp": new, "error": error}
+    return settings_subpage(request, citizen, "settings_totp.html", context, status_code=status_code)
