@@ -101,6 +101,8 @@ def test_letters_are_unreachable_before_activation_and_delivered_after(
     enter_code(web_client, on_activation_page, code_from(sink.wait_for(1)[0]))
     after = client.post("/api/v1/messages", json=letter(newcomer.bsn, "ACT-2"), headers=sender.headers).json()
     assert after["status"] == "delivered"
+    waited = client.get(f"/api/v1/messages/{before['id']}", headers=sender.headers).json()
+    assert [e["type"] for e in waited["events"]] == ["accepted", "unreachable", "delivered"]
 
 
 def test_the_code_is_only_stored_hashed(runtime, web_client, newcomer, sink, on_activation_page):

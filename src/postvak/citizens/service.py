@@ -17,6 +17,7 @@ from postvak.citizens import repository, rules
 from postvak.citizens.models import Citizen, EmailAddress, PendingChange
 from postvak.config import get_settings
 from postvak.errors import InvalidRecipient, NotFound, ValidationFailed
+from postvak.inbox.service import deliver_waiting_letters
 from postvak.kit import clock
 from postvak.kit.bsn import bsn_problem
 from postvak.kit.crypto import KeyRing, Sealed
@@ -97,6 +98,7 @@ def create_citizen(
     )
     if activated:
         repository.activate_mailbox(session, mailbox.id, now)
+        deliver_waiting_letters(session, mailbox.id)
     return citizen, secret
 
 
@@ -169,6 +171,7 @@ def verify_email_code(session: Session, citizen_id: uuid.UUID, code: str) -> str
         citizen = repository.get_citizen(session, citizen_id)
         repository.mark_citizen_activated(session, citizen_id, now)
         repository.activate_mailbox(session, citizen.mailbox_id, now)
+        deliver_waiting_letters(session, citizen.mailbox_id)
     session.flush()
     return outcome
 
