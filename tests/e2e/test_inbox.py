@@ -74,8 +74,13 @@ def test_archive_search_delete_and_restore(page: Page, base_url, sender, citizen
     expect(page).to_have_url(re.compile(r"[?&]q=huurtoeslag"))
     expect(letter_link(page, RENT)).to_be_visible()
     expect(letter_link(page, TAX)).to_have_count(0)
+    page.locator("input[name=q]").fill("voorlopige aanslag")
+    page.locator("input[name=q]").press("Enter")
+    expect(letter_link(page, TAX)).to_be_visible()
+    expect(letter_link(page, RENT)).to_have_count(0)
 
     # Delete to the bin, then restore from it.
+    page.goto("/inbox")
     letter_link(page, RENT).click()
     letter_action(page, "bin").click()
     expect(page).to_have_url(re.compile(r"/inbox\?"))

@@ -189,7 +189,8 @@ def test_a_mobile_number_is_verified_with_a_code_by_sms(runtime, web_client, cit
 
 def test_sms_notifications_need_a_verified_number(runtime, web_client, citizen, csrf):
     refused = web_client.post("/settings/sms-notifications", data={"csrf_token": csrf, "sms": "on"})
-    assert refused.status_code == 409 and phone_of(runtime, citizen)[2] is False
+    assert refused.status_code == 409 and 'id="sms-error"' in refused.text
+    assert phone_of(runtime, citizen)[2] is False
     web_client.post("/settings/phone", data={"csrf_token": csrf, "phone": "+31 6 12345678"})
     code = only_code(runtime.sms.sent[-1][1])
     web_client.post("/settings/phone/verify", data={"csrf_token": csrf, "code": code})

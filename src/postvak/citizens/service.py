@@ -219,6 +219,10 @@ class AccountSettings:
     def second_factors(self) -> int:
         return len(self.passkeys) + self.has_totp
 
+    @property
+    def passkey_limit_reached(self) -> bool:
+        return rules.passkey_limit_problem(len(self.passkeys)) is not None
+
 
 def account_settings(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) -> AccountSettings:
     citizen = repository.get_citizen(session, citizen_id)
