@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context
 from jinja2.runtime import Context
@@ -142,16 +142,21 @@ def switch_language(request: Request, lang: str = DEFAULT_LANGUAGE, back: str = 
     """Remember the chosen language on this device (a cookie) and return to the page it was chosen on."""
     response = RedirectResponse(safe_local_path(back), status_code=303)
     if lang in LANGUAGES:
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            lang,
-            max_age=365 * 24 * 3600,
-            path="/",
-            secure=request.url.scheme == "https",
-            httponly=True,
-            samesite="lax",
-        )
+        remember_language(request, response, lang)
     return response
+
+
+def remember_language(request: Request, response: Response, language: str) -> None:
+    """Keep the language on this device for a year (also before log-in)."""
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        path="/",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )
 
 
 def safe_local_path(target: str | None, default: str = "/") -> str:

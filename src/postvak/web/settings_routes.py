@@ -15,7 +15,7 @@ from postvak.errors import ValidationFailed
 from postvak.web import settings_contact_routes, settings_totp_routes
 from postvak.web.auth_routes import client_of
 from postvak.web.deps import SESSION_COOKIE
-from postvak.web.i18n import LANGUAGE_COOKIE
+from postvak.web.i18n import remember_language
 from postvak.web.pages import CitizenRoute
 from postvak.web.settings_pages import (
     CHOOSE_LANGUAGE,
@@ -47,15 +47,7 @@ def choose_language(request: Request, checked: CitizenForm) -> Response:
     except ValidationFailed:
         return refuse(request, citizen, "language", CHOOSE_LANGUAGE, 422)
     response = back_to_settings("language", "language")
-    response.set_cookie(
-        LANGUAGE_COOKIE,
-        language,
-        max_age=365 * 24 * 3600,
-        path="/",
-        secure=request.url.scheme == "https",
-        httponly=True,
-        samesite="lax",
-    )
+    remember_language(request, response, language)
     return response
 
 
