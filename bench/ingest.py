@@ -25,6 +25,8 @@ from tests.support.process import ServerProcess
 from postvak.citizens.models import Mailbox
 from postvak.config import Settings
 from postvak.db import connect
+from postvak.inbox.models import InboxItem
+from postvak.inbox.search import inbox_search
 from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
 from postvak.kit.ids import new_id
@@ -184,7 +186,8 @@ class Analyzer(threading.Thread):
 
 
 def baseline(url: str, workdir: Path, letters: int, chunk: int = 1000) -> dict:
-    """The same rows the service writes (letter, sealed 1 KiB body, two events), inserted with Core only."""
+    """The same rows the service writes (letter with sealed 1 KiB body, two events, inbox line, search
+    row), inserted with Core executemany only."""
     database = connect(url)
     upgrade(database)
     keyring = KeyRing.load_or_create(workdir / "baseline-keys.json")
@@ -251,9 +254,32 @@ def baseline(url: str, workdir: Path, letters: int, chunk: int = 1000) -> dict:
                 for kind in ("accepted", "unreachable")
             ]
         built = time.perf_counter()
+        filed = [
+            {
+                "message_id": m["id"],
+                "mailbox_id": m["mailbox_id"],
+                "delivered_at": now,
+                "unread": True,
+                "archived": False,
+            }
+            for m in messages
+        ]
+        indexed = [
+            {
+                "message_id": m["id"],
+                "mailbox_id": m["mailbox_id"],
+                "subject": m["subject"],
+                "sender_name": "Gemeente Testdorp",
+                "message_type": m["message_type"],
+                "reference": m["sender_reference"],
+            }
+            for m in messages
+        ]
         with database.writer.begin() as conn:
             conn.execute(Message.__table__.insert(), messages)
             conn.execute(MessageEvent.__table__.insert(), events)
+            conn.execute(InboxItem.__table__.insert(), filed)
+            conn.execute(inbox_search.insert(), indexed)
         inserting += time.perf_counter() - built
         building += built - began
     database.dispose()
