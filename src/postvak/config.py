@@ -60,8 +60,3 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     return Settings()
 
-
-def sqlite_path(url: str) -> Path | None:
-    """The database file of a SQLite URL, or None for any other database."""
-    prefix = "sqlite:///"
-    return Path(url[len(prefix) :]) if url.startswith(prefix) else None
