@@ -6,6 +6,8 @@ commit and throttled per account. The last verified e-mail address cannot be rem
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -25,6 +27,7 @@ from postvak.web.settings_pages import (
     Citizen,
     CitizenForm,
     back_to_settings,
+    code_outcome,
     refuse,
     runtime_of,
     settings_subpage,
@@ -33,7 +36,6 @@ from postvak.web.settings_pages import (
 router = APIRouter(route_class=CitizenRoute)
 
 # The HTTP status of a code that was not accepted, by rules.code_outcome's answer.
-_CODE_STATUS = {"wrong": 401, "expired": 410, "exhausted": 410}
 
 
 # --- e-mail addresses ------------------------------------------------------------------------
@@ -69,11 +71,9 @@ def verify_email(request: Request, checked: CitizenForm) -> Response:
     citizen, form = checked
     with runtime_of(request).database.unit_of_work() as session:
         outcome = citizens.verify_email_code(session, citizen.citizen_id, str(form.get("code") or ""))
-    if outcome == "ok":
-        return back_to_settings("email-verified", "email")
-    if outcome == "none":
-        return back_to_settings(section="email")
-    return _email_code_form(request, citizen, error=outcome, status_code=_CODE_STATUS[outcome])
+    return code_outcome(
+        outcome, done="email-verified", section="email", again=partial(_email_code_form, request, citizen)
+    )
 
 
 @router.post("/settings/emails/{address_id}/delete")
@@ -139,11 +139,9 @@ def verify_phone(request: Request, checked: CitizenForm) -> Response:
         outcome = citizens.verify_phone_code(
             session, runtime.keyring, citizen.citizen_id, str(form.get("code") or "")
         )
-    if outcome == "ok":
-        return back_to_settings("phone-verified", "phone")
-    if outcome == "none":
-        return back_to_settings(section="phone")
-    return _phone_code_form(request, citizen, error=outcome, status_code=_CODE_STATUS[outcome])
+    return code_outcome(
+        outcome, done="phone-verified", section="phone", again=partial(_phone_code_form, request, citizen)
+    )
 
 
 @router.post("/settings/phone/delete")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -121,3 +122,15 @@ def back_to_settings(notice: str | None = None, section: str = "") -> RedirectRe
 
 def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+CODE_STATUS = {"wrong": 401, "expired": 410, "exhausted": 410}
+
+
+def code_outcome(outcome: str, *, done: str, section: str, again: Callable[..., Response]) -> Response:
+    """The answer to an entered code: back to settings when it verified (or nothing waits), else the form."""
+    if outcome == "ok":
+        return back_to_settings(done, section)
+    if outcome == "none":
+        return back_to_settings(section=section)
+    return again(error=outcome, status_code=CODE_STATUS[outcome])

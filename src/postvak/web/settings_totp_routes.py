@@ -6,6 +6,8 @@ then the old app keeps working. Removing is refused when it is the last second f
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -17,6 +19,7 @@ from postvak.web.settings_pages import (
     Citizen,
     CitizenForm,
     back_to_settings,
+    code_outcome,
     refuse,
     runtime_of,
     settings_subpage,
@@ -48,11 +51,12 @@ def confirm_replacement(request: Request, checked: CitizenForm) -> Response:
         outcome = citizens.confirm_totp_replacement(
             session, runtime.keyring, citizen.citizen_id, str(form.get("code") or "")
         )
-    if outcome == "ok":
-        return back_to_settings("totp-replaced", "second-factors")
-    if outcome == "none":
-        return back_to_settings(section="second-factors")
-    return _replacement_form(request, citizen, error=outcome, status_code=401 if outcome == "wrong" else 410)
+    return code_outcome(
+        outcome,
+        done="totp-replaced",
+        section="second-factors",
+        again=partial(_replacement_form, request, citizen),
+    )
 
 
 @router.post("/settings/totp/delete")
