@@ -35,9 +35,6 @@ from postvak.web.settings_pages import (
 
 router = APIRouter(route_class=CitizenRoute)
 
-# The HTTP status of a code that was not accepted, by rules.code_outcome's answer.
-
-
 # --- e-mail addresses ------------------------------------------------------------------------
 
 
