@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from postvak import API_VERSION
+from postvak.api import callbacks
 from postvak.api.v1.app import build_api
 from postvak.errors import PayloadTooLarge
 from postvak.kit.logging import configure_logging
@@ -21,6 +22,7 @@ log = structlog.get_logger("postvak.http")
 def build_app(runtime: Runtime) -> FastAPI:
     configure_logging(runtime.settings.log_level, json=runtime.settings.log_json)
     app = build_web(runtime)
+    app.include_router(callbacks.router)
     app.mount("/api/v1", build_api(runtime))
     app.add_middleware(BodyLimit, limits=_body_limits(runtime))
     app.add_middleware(ApiVersionAndAccessLog)

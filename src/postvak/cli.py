@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import uuid
 from pathlib import Path
 
@@ -79,14 +80,11 @@ def _serve(runtime, host: str, port: int, with_worker: bool) -> None:
     import uvicorn
 
     from postvak.app import build_app
-    from postvak.jobs.worker import Worker
-    from postvak.runtime import job_handlers
+    from postvak.runtime import build_worker
 
     background = None
     if with_worker:
-        background = Worker(
-            runtime.database, job_handlers(), poll_seconds=runtime.settings.worker_poll_seconds
-        )
+        background = build_worker(runtime)
         background.start_thread()
     try:
         uvicorn.run(
@@ -105,11 +103,15 @@ def _serve(runtime, host: str, port: int, with_worker: bool) -> None:
 @app.command()
 def worker() -> None:
     """Run only the background worker (scale-out: any number of these on PostgreSQL)."""
-    from postvak.jobs.worker import Worker
-    from postvak.runtime import job_handlers
+    from postvak.runtime import build_worker
 
     runtime = _runtime()
-    Worker(runtime.database, job_handlers(), poll_seconds=runtime.settings.worker_poll_seconds).run_forever()
+    worker = build_worker(runtime)
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    try:
+        worker.run_forever()
+    except KeyboardInterrupt:
+        worker.stop()
 
 
 @senders_app.command("create")
@@ -309,12 +311,15 @@ def demo(port: int = typer.Option(8000), host: str = typer.Option("127.0.0.1")) 
     settings = get_settings()
     data_dir = settings.data_dir / "demo"
     shutil.rmtree(data_dir, ignore_errors=True)  # the demo always starts from scratch
-    settings = settings.model_copy(
-        update={"data_dir": data_dir, "database_url": "", "base_url": f"http://{host}:{port}"}
-    )
+    update = {"data_dir": data_dir, "database_url": "", "base_url": f"http://{host}:{port}"}
+    if "smtp_url" not in settings.model_fields_set:  # no mail server configured: keep the e-mails as files
+        update["smtp_url"] = f"file://{(data_dir / 'mail').resolve()}"
+    settings = settings.model_copy(update=update)
     runtime = _runtime(settings)
     for line in seed_demo(runtime):
         out.print(line)
+    if settings.smtp_url.startswith("file:"):
+        out.print(f"E-mails (notifications, codes) are written to {data_dir / 'mail'} as .eml files.")
     out.print(
         f"\nPostvak demo on [bold]http://{host}:{port}[/bold] — API docs at /api/v1/docs. Ctrl-C stops."
     )

@@ -12,7 +12,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""
     base_url: str = "http://127.0.0.1:8000"
-    smtp_url: str = "smtp://127.0.0.1:1025"
+    smtp_url: str = "smtp://127.0.0.1:1025"  # or file:///some/dir: e-mails as .eml files (development)
     mail_from: str = "Postvak <noreply@postvak.localhost>"
 
     # SMS: "console" writes them to the log (development, the demo); "http" posts them to a gateway,
@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     pdf_check_memory_mib: int = 512
 
     worker_poll_seconds: float = 1.0
+    # A claimed job not finished by then (its worker died) is claimed again.
+    worker_lease_seconds: float = 300.0
+    # Notifications per second per worker process and channel (0: as fast as the server takes them).
+    # A mass mailing then reaches the mail relay and the SMS gateway at a pace they can carry.
+    notify_email_per_second: float = 200.0
+    notify_sms_per_second: float = 20.0
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -59,4 +65,3 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
-

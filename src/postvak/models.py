@@ -7,6 +7,7 @@ from postvak.db import Base
 from postvak.inbox import models as inbox  # noqa: F401
 from postvak.jobs import models as jobs  # noqa: F401
 from postvak.messages import models as messages  # noqa: F401
+from postvak.notifications import models as notifications  # noqa: F401
 from postvak.senders import models as senders  # noqa: F401
 
 metadata = Base.metadata

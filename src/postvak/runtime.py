@@ -1,17 +1,21 @@
-"""The running system's parts, built once from Settings: database, key ring, blob store, SMS provider."""
+"""The running system's parts, built once from Settings: database, key ring, blob store, SMS provider,
+and the worker that runs the outbox."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from postvak.blobs.filesystem import FilesystemBlobStore
 from postvak.blobs.store import BlobStore
 from postvak.config import Settings
 from postvak.db import Database, get_database
 from postvak.inbox.jobs import PURGE_JOB, purge_bin
+from postvak.jobs.worker import Worker
 from postvak.kit.crypto import KeyRing
 from postvak.messages.jobs import publish_message
 from postvak.messages.service import PUBLISH_JOB
+from postvak.notifications.dispatch import EmailLane, SmsLane
 from postvak.notifications.sms import ConsoleSms, HttpGatewaySms, SmsProvider
 
 # Where the SMS gateway posts its signed delivery reports (received by the notifications domain).
@@ -51,5 +55,20 @@ def build_sms(settings: Settings) -> SmsProvider:
 
 
 def job_handlers() -> dict:
-    """Every kind of background job and the use case that runs it."""
+    """Every kind of background job that runs on its own, and the use case that runs it."""
     return {PUBLISH_JOB: publish_message, PURGE_JOB: purge_bin}
+
+
+def build_worker(runtime: Runtime) -> Worker:
+    """The worker with all its lanes: single jobs, e-mail notifications, SMS notifications."""
+    lanes = [
+        EmailLane(runtime.database, runtime.settings),
+        SmsLane(runtime.database, runtime.settings, runtime.sms),
+    ]
+    return Worker(
+        runtime.database,
+        job_handlers(),
+        lanes=lanes,
+        poll_seconds=runtime.settings.worker_poll_seconds,
+        lease=timedelta(seconds=runtime.settings.worker_lease_seconds),
+    )

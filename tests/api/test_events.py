@@ -39,7 +39,7 @@ def test_feed_pages_through_every_event_once_in_order(client, sender, bsns):
     assert len(events) == 40
     assert len({e["id"] for e in events}) == 40
     assert {e["senderReference"] for e in events} == {f"EV-{i:02d}" for i in range(20)}
-    assert set(events[0]) == {"id", "messageId", "senderReference", "type", "at"}
+    assert set(events[0]) == {"id", "messageId", "senderReference", "type", "at", "detail"}
     client.post("/api/v1/messages", json=letter(bsns[0], "EV-LATE"), headers=sender.headers)
     later, _ = _read_until(client, sender, 2, cursor)
     assert [(e["senderReference"], e["type"]) for e in later] == [

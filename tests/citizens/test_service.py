@@ -1,4 +1,4 @@
-"""Creating accounts: validation, argon2id, the sealed TOTP secret, the mailbox and its activation."""
+"""Accounts: creation (validation, argon2id, the sealed TOTP secret, the mailbox), the daily digest choice."""
 
 import pyotp
 import pytest
@@ -104,3 +104,29 @@ def test_one_account_per_address_and_per_person(runtime, bsns):
         create(runtime, bsn=bsns[1], email="JAN@example.nl")
     with pytest.raises(ValidationFailed, match="already has an account"):
         create(runtime, bsn=bsns[0], email="other@example.nl")
+
+
+def digest_chosen(runtime, citizen_id) -> bool:
+    with runtime.database.unit_of_work(write=False) as session:
+        return service.account_settings(session, runtime.keyring, citizen_id).daily_digest
+
+
+def test_the_daily_digest_is_off_until_chosen_and_can_be_turned_off_again(runtime, bsns):
+    citizen, _ = create(runtime, bsn=bsns[0])
+    assert digest_chosen(runtime, citizen.id) is False
+    with runtime.database.unit_of_work() as session:
+        service.set_daily_digest(session, citizen.id, True)
+    assert digest_chosen(runtime, citizen.id) is True
+    with runtime.database.unit_of_work(write=False) as session:
+        assert session.get(Citizen, citizen.id).daily_digest is True  # the column the notification job reads
+    with runtime.database.unit_of_work() as session:
+        service.set_daily_digest(session, citizen.id, False)
+    assert digest_chosen(runtime, citizen.id) is False
+
+
+def test_the_daily_digest_is_one_citizens_choice(runtime, bsns):
+    mine, _ = create(runtime, bsn=bsns[0])
+    theirs, _ = create(runtime, bsn=bsns[1], email="piet@example.nl")
+    with runtime.database.unit_of_work() as session:
+        service.set_daily_digest(session, mine.id, True)
+    assert (digest_chosen(runtime, mine.id), digest_chosen(runtime, theirs.id)) == (True, False)

@@ -1,8 +1,20 @@
 """Sending e-mail: a real SMTP server on loopback; headers cannot be injected."""
 
+import email
+from email.policy import default
+
 import pytest
 
-from postvak.kit.mail import MailError, OutgoingMail, SmtpServer, build_message, send_mail
+from postvak.kit.mail import (
+    MailError,
+    MailRefused,
+    OutgoingMail,
+    SmtpConnection,
+    SmtpServer,
+    build_message,
+    open_transport,
+    send_mail,
+)
 from tests.support.process import free_port
 from tests.support.smtp import smtp_sink, text_of
 
@@ -30,12 +42,22 @@ def test_line_breaks_in_headers_are_refused(field):
         build_message(OutgoingMail(values["to"], values["subject"], "text"), sender=SENDER)
 
 
+def test_an_encoded_word_cannot_smuggle_in_a_header():
+    """CVE-2024-6923: older Pythons write out the line break an RFC 2047 word decodes to."""
+    evil = "=?utf-8?q?=0D=0ABcc:_victim@example.nl?="
+    raw = build_message(OutgoingMail("jan@example.nl", f"Uw code {evil}", "text"), sender=SENDER).as_bytes()
+    parsed = email.message_from_bytes(raw, policy=default)
+    assert parsed["Bcc"] is None and "victim" not in str(parsed["To"])
+
+
 def test_non_ascii_text_is_encoded_properly():
-    message = build_message(
+    raw = build_message(
         OutgoingMail("jan@example.nl", "Bevestig uw e-mailadres – één code", "Dag Zoë"), sender=SENDER
-    )
-    assert message["Subject"] == "Bevestig uw e-mailadres – één code"
-    assert b"=?utf-8?" in message.as_bytes()
+    ).as_bytes()
+    assert b"=?utf-8?" in raw and raw.isascii()
+    parsed = email.message_from_bytes(raw, policy=default)
+    assert parsed["Subject"] == "Bevestig uw e-mailadres – één code"
+    assert parsed.get_content().strip() == "Dag Zoë"
 
 
 def test_an_unreachable_server_is_a_mail_error():
@@ -50,3 +72,35 @@ def test_smtp_urls():
     assert (relay.port, relay.username, relay.password) == (587, "post@vak", "s:cret")
     with pytest.raises(ValueError):
         SmtpServer.from_url("http://mail.example.nl")
+
+
+def test_one_connection_carries_many_mails_and_survives_a_refusal():
+    with smtp_sink(refuse={"weg@example.nl": "550 5.1.1 <weg@example.nl>: no such user"}) as sink:
+        with SmtpConnection(SmtpServer.from_url(sink.url), sender=SENDER) as connection:
+            connection.send(OutgoingMail("a@example.nl", "één", "t", message_id="<1@postvak.example.nl>"))
+            with pytest.raises(MailRefused) as refused:
+                connection.send(OutgoingMail("weg@example.nl", "twee", "t"))
+            connection.send(OutgoingMail("b@example.nl", "drie", "t"))
+        messages = sink.wait_for(2)
+    assert refused.value.permanent and str(refused.value) == "SMTP 550 5.1.1"  # no address in the reason
+    assert [m["Subject"] for m in messages] == ["één", "drie"]
+    assert messages[0]["Message-ID"] == "<1@postvak.example.nl>"
+    assert sink.connections == 1
+
+
+def test_a_temporary_refusal_is_not_permanent():
+    with (
+        smtp_sink(refuse={"vol@example.nl": "452 4.2.2 mailbox full"}) as sink,
+        pytest.raises(MailRefused) as refused,
+    ):
+        send_mail(sink.url, OutgoingMail("vol@example.nl", "s", "t"), sender=SENDER)
+    assert not refused.value.permanent and refused.value.code == 452
+
+
+def test_a_mail_drop_keeps_each_message_once(tmp_path):
+    mail = OutgoingMail("a@example.nl", "Nieuwe brief", "t", message_id="<new.x.email@postvak.example.nl>")
+    with open_transport(f"file://{tmp_path}/mail", sender=SENDER) as drop:
+        drop.send(mail)
+        drop.send(mail)  # a resend after a crash
+    [file] = (tmp_path / "mail").glob("*.eml")
+    assert email.message_from_bytes(file.read_bytes(), policy=default)["Subject"] == "Nieuwe brief"

@@ -59,7 +59,13 @@ def test_retries_start_within_30_seconds_then_double_and_stop_after_48_hours():
     assert rules.next_attempt(start, 1, start, 0.999) <= start + timedelta(seconds=30)
     assert rules.next_attempt(start, 2, start, 0.999) <= start + timedelta(seconds=60)
     assert rules.next_attempt(start, 3, start, 0.0) >= start + timedelta(seconds=60)
-    assert rules.next_attempt(start, 20, start + timedelta(hours=47), 0.5) is None
+    assert rules.next_attempt(start, 20, start + timedelta(hours=47, minutes=50), 0.5) is None
+
+
+def test_the_wait_between_retries_stops_doubling_at_30_minutes():
+    start = datetime(2027, 1, 1, tzinfo=UTC)
+    now = start + timedelta(hours=10)
+    assert rules.next_attempt(start, 30, now, 0.999) <= now + timedelta(minutes=30)
 
 
 moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC))

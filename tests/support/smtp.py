@@ -22,11 +22,25 @@ class SmtpSink:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)  # (mail from, rcpt tos)
+    refuse: dict[str, str] = field(default_factory=dict)  # address → the answer to its RCPT TO
+    connections: int = 0
     _arrived: threading.Condition = field(default_factory=threading.Condition)
 
     @property
     def url(self) -> str:
         return f"smtp://{self.host}:{self.port}"
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 - aiosmtpd's hook
+        with self._arrived:
+            self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: N802
+        if address.lower() in self.refuse:
+            return self.refuse[address.lower()]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
         message = email.message_from_bytes(envelope.original_content, policy=default)
@@ -48,8 +62,11 @@ class SmtpSink:
 
 
 @contextmanager
-def smtp_sink() -> Iterator[SmtpSink]:
-    sink = SmtpSink("127.0.0.1", free_port())
+def smtp_sink(port: int | None = None, refuse: dict[str, str] | None = None) -> Iterator[SmtpSink]:
+    """A sink on `port` (a free one by default); `refuse` answers RCPT TO for some addresses."""
+    sink = SmtpSink(
+        "127.0.0.1", port or free_port(), refuse={k.lower(): v for k, v in (refuse or {}).items()}
+    )
     controller = Controller(sink, hostname=sink.host, port=sink.port)
     controller.start()
     try:

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from postvak.db import Base
@@ -41,6 +41,8 @@ class Citizen(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     phone_verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sms_notifications: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Letters that ask nothing (no action, no deadline) in one e-mail a day instead of one each.
+    daily_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # first verified e-mail address
 

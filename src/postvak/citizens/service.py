@@ -208,6 +208,7 @@ class AccountSettings:
     phone: str | None  # verified number, E.164
     pending_phone: str | None  # a number whose SMS code has not been entered yet
     sms_notifications: bool
+    daily_digest: bool  # letters that ask nothing come in one e-mail a day
     has_totp: bool
     passkeys: list[PasskeyView]
 
@@ -251,6 +252,7 @@ def account_settings(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) 
         phone=citizen.phone if citizen.phone_verified_at else None,
         pending_phone=_open_pending(session, keyring, citizen_id, "phone"),
         sms_notifications=citizen.sms_notifications and citizen.phone_verified_at is not None,
+        daily_digest=citizen.daily_digest,
         has_totp=citizen.totp_sealed is not None,
         passkeys=passkeys,
     )
@@ -375,6 +377,13 @@ def set_sms_notifications(session: Session, citizen_id: uuid.UUID, on: bool) -> 
     if on and citizen.phone_verified_at is None:
         raise ValidationFailed("Add and verify a mobile number first.")
     citizen.sms_notifications = on
+    session.flush()
+
+
+def set_daily_digest(session: Session, citizen_id: uuid.UUID, on: bool) -> None:
+    """Letters that ask nothing (no action, no deadline, no confirmation) in one e-mail a day, or each in
+    its own. Letters that ask something are e-mailed at once either way: the notification job decides."""
+    repository.lock_citizen(session, citizen_id).daily_digest = on
     session.flush()
 
 

@@ -24,6 +24,7 @@ from postvak.messages import rules as letter_rules
 from postvak.messages import service as messages
 from postvak.messages.models import Message
 from postvak.messages.render import render_body
+from postvak.notifications import service as notifications
 
 PURGE_JOB = "purge-bin"
 
@@ -302,4 +303,6 @@ def deliver_waiting_letters(session: Session, mailbox_id: uuid.UUID) -> int:
         for event in rules.activation_events([e.type for e in histories[mid]])
     ]
     letters.insert_events(session, events)
+    # The citizen is looking at these letters right now: no notification, but their reminders.
+    notifications.plan_reminders_for(session, [mid for mid, _ in waiting], now)
     return len(events)

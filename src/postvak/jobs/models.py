@@ -12,8 +12,11 @@ from postvak.kit.sqltypes import BigId, UtcDateTime
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
+        # Workers claim one kind at a time, so that a million due notifications never stand in
+        # front of a letter that must be published now.
         Index(
-            "ix_jobs_due",
+            "ix_jobs_kind_due",
+            "kind",
             "due_at",
             postgresql_where=text("done_at IS NULL"),
             sqlite_where=text("done_at IS NULL"),
@@ -27,6 +30,6 @@ class Job(Base):
     payload: Mapped[dict] = mapped_column(JSON)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)  # leased to a worker until
     last_error: Mapped[str | None] = mapped_column(String(1000))
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from postvak.jobs.models import Job
@@ -25,35 +25,40 @@ class ClaimedJob:
     attempt: int  # 1 on the first run
 
 
-def claim(session: Session, now: datetime, lease: timedelta, limit: int) -> list[ClaimedJob]:
-    """Lease up to `limit` due jobs to this worker.
+def claim(session: Session, kind: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedJob]:
+    """Lease up to `limit` due jobs of one kind to this worker.
 
+    A lease moves the job's due time to the lease's end: a worker that dies leaves its jobs to
+    be claimed again then, and the due-index never has to be walked past jobs leased already.
     On PostgreSQL, FOR UPDATE SKIP LOCKED lets several workers claim side by side without
     taking the same job; on SQLite the claiming transaction holds the write lock already.
     """
     query = (
-        select(Job)
-        .where(
-            Job.done_at.is_(None), Job.due_at <= now, or_(Job.locked_until.is_(None), Job.locked_until < now)
-        )
+        select(Job.id, Job.payload, Job.attempts)
+        .where(Job.kind == kind, Job.done_at.is_(None), Job.due_at <= now)
         .order_by(Job.due_at, Job.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    claimed = [ClaimedJob(j.id, j.kind, j.payload, j.attempts + 1) for j in session.scalars(query)]
+    claimed = [
+        ClaimedJob(job_id, kind, payload, attempts + 1)
+        for job_id, payload, attempts in session.execute(query)
+    ]
     if claimed:
         session.execute(
             update(Job)
             .where(Job.id.in_([j.id for j in claimed]))
-            .values(locked_until=now + lease, attempts=Job.attempts + 1)
+            .values(due_at=now + lease, locked_until=now + lease, attempts=Job.attempts + 1)
             .execution_options(synchronize_session=False)
         )
     return claimed
 
 
-def finish(session: Session, job_id: int, now: datetime) -> None:
-    session.execute(update(Job).where(Job.id == job_id).values(done_at=now, locked_until=None))
+def finish(session: Session, job_ids: int | Sequence[int], now: datetime) -> None:
+    ids = [job_ids] if isinstance(job_ids, int) else list(job_ids)
+    if ids:
+        session.execute(update(Job).where(Job.id.in_(ids)).values(done_at=now, locked_until=None))
 
 
 def reschedule(session: Session, job_id: int, due_at: datetime, error: str) -> None:

@@ -1,4 +1,4 @@
-"""A token bucket per key, in this process's memory."""
+"""Rates kept in this process's memory: a token bucket per key, and a steady pace for sending."""
 
 import math
 import threading
@@ -27,3 +27,19 @@ class RateLimiter:
 
 def retry_after_header(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
+
+
+class Pace:
+    """A steady rate for one sending thread: each call waits for its slot (no bursts, no drift)."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._next = 0.0
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if self._next > now:
+            time.sleep(self._next - now)
+        self._next = max(self._next, now) + self.interval

@@ -1,4 +1,4 @@
-"""Background work of letters: publishing a scheduled letter at its publishAt."""
+"""Background work of letters: publishing a scheduled letter at its publishAt (and telling its reader)."""
 
 from sqlalchemy.orm import Session
 
@@ -6,6 +6,7 @@ from postvak.inbox import repository as inbox
 from postvak.kit import clock
 from postvak.kit.ids import parse_id
 from postvak.messages import repository, rules
+from postvak.notifications import service as notifications
 
 
 def publish_message(session: Session, payload: dict) -> None:
@@ -23,3 +24,5 @@ def publish_message(session: Session, payload: dict) -> None:
         session, [{"message_id": message.id, "sender_id": message.sender_id, "type": event, "at": now}]
     )
     inbox.file_stored_letters(session, [message.id], now)
+    if event == "delivered":
+        notifications.notify_delivered(session, [message.id], now)

@@ -43,6 +43,10 @@ def insert_events(session: Session, rows: Sequence[dict]) -> None:
     insert_many(session, MessageEvent.__table__, rows)
 
 
+def sender_of(session: Session, message_id: uuid.UUID) -> uuid.UUID | None:
+    return session.scalar(select(Message.sender_id).where(Message.id == message_id))
+
+
 def get_message(session: Session, sender_id: uuid.UUID, message_id: uuid.UUID) -> Message | None:
     query = select(Message).where(Message.id == message_id, Message.sender_id == sender_id)
     return session.scalars(query).first()

@@ -100,9 +100,17 @@ class MessageBatchIn(ApiModel):
     messages: list[MessageIn] = Field(min_length=1, max_length=rules.MAX_BATCH)
 
 
+EVENT_DETAIL = Field(
+    default=None,
+    description="For `notified` the channel (`email`, `sms`); for `notification-failed` the channel and "
+    "why it failed; for `reminded` which reminder (`unread`, `due-date`); null for other events.",
+)
+
+
 class EventOut(ApiModel):
     type: str
     at: datetime
+    detail: str | None = EVENT_DETAIL
 
 
 class AttachmentOut(ApiModel):
@@ -147,6 +155,7 @@ class FeedEventOut(ApiModel):
     sender_reference: str
     type: str
     at: datetime
+    detail: str | None = EVENT_DETAIL
 
 
 class EventFeedOut(ApiModel):

@@ -41,6 +41,7 @@ from postvak.messages.schemas import (
     MessageOut,
     Notification,
 )
+from postvak.notifications import service as notifications
 from postvak.senders import repository as senders
 
 PUBLISH_JOB = "publish-message"
@@ -238,12 +239,13 @@ def _message_row(keyring: KeyRing, sender_id: uuid.UUID, d: Draft, mailbox_id: u
 
 
 def _write_first_events(session, sender_id, created, rows, links, boxes, now) -> None:
-    """Events, attachment links and jobs of new letters; a letter not scheduled goes into its mailbox now.
+    """Events, attachment links and jobs of new letters; a letter not scheduled goes into its mailbox now,
+    and one delivered into an activated mailbox gets its notification job in this same transaction.
 
     A letter for a mailbox that is not yet activated is filed too (status `unreachable`): it is
     there when the citizen activates, and inbox.service.deliver_waiting_letters delivers it.
     """
-    events, attachment_rows, publish_jobs, filed = [], [], [], []
+    events, attachment_rows, publish_jobs, filed, told = [], [], [], [], []
     for d in created:
         row = rows[d.index]
         scheduled = d.message.publish_at is not None and d.message.publish_at > now
@@ -262,12 +264,15 @@ def _write_first_events(session, sender_id, created, rows, links, boxes, now) ->
             )
         else:
             filed.append(d.index)
+            if activated:
+                told.append(row["id"])
     repository.insert_message_attachments(session, attachment_rows)
     repository.insert_events(session, events)
     if filed:
         name = senders.get_sender(session, sender_id).name
         inbox.file_letters(session, [{**rows[i], "sender_name": name} for i in filed], now)
     jobs.enqueue(session, publish_jobs)
+    notifications.notify_delivered(session, told, now)
 
 
 def message_view(session: Session, sender_id: uuid.UUID, message_id: str) -> MessageOut:
@@ -302,7 +307,7 @@ def message_view(session: Session, sender_id: uuid.UUID, message_id: str) -> Mes
             for link, blob in repository.attachments_of(session, message.id)
         ],
         created_at=clock.as_utc(message.created_at),
-        events=[EventOut(type=e.type, at=clock.as_utc(e.at)) for e in events],
+        events=[EventOut(type=e.type, at=clock.as_utc(e.at), detail=e.detail) for e in events],
     )
 
 
@@ -320,6 +325,7 @@ def event_feed(session: Session, sender_id: uuid.UUID, after: str | None, limit:
                 sender_reference=ref,
                 type=e.type,
                 at=clock.as_utc(e.at),
+                detail=e.detail,
             )
             for e, ref in rows
         ],

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+EMAIL, SMS = "email", "sms"
+NEW, UNREAD, DUE_DATE, DIGEST = "new", "unread", "due-date", "digest"
+REMINDERS = (UNREAD, DUE_DATE)
+
 FIRST_RETRY = timedelta(seconds=30)
+LONGEST_WAIT = timedelta(minutes=30)  # once the server is back, nobody waits hours for the next try
 GIVE_UP_AFTER = timedelta(hours=48)
 LAST_REMINDER_BEFORE_DUE = timedelta(days=5)
 DEFAULT_UNREAD_DAYS = 7
+# Reminders and digests go out at an hour people read post, in the Netherlands.
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
+REMINDER_HOUR = time(9, 0)
+DIGEST_HOUR = time(17, 0)
 
 _ACTIONS = {
     "nl": {"pay": "betalen", "respond": "reageren", "confirm": "bevestigen", "appointment": "afspraak maken"},
@@ -32,6 +42,12 @@ class Letter:
     due_date: date | None
     sensitive: bool
     custom_text: str | None
+    confirmation_required: bool = False
+
+    @property
+    def asks_nothing(self) -> bool:
+        """No action, no deadline, no confirmation: such a letter may wait for the daily digest."""
+        return self.action_kind in (None, "info") and self.due_date is None and not self.confirmation_required
 
 
 def single_line(text: str, limit: int = 300) -> str:
@@ -67,9 +83,10 @@ def message_id(message_id: str, channel: str, kind: str, domain: str) -> str:
 def next_attempt(first_try: datetime, attempt: int, now: datetime, jitter: float) -> datetime | None:
     """When to try again after failed attempt number `attempt` (1-based); None once 48 hours have passed.
 
-    `jitter` in [0, 1) spreads retries: the wait is between half and all of 30 s · 2^(attempt-1).
+    `jitter` in [0, 1) spreads retries: the wait is between half and all of 30 s · 2^(attempt-1),
+    which stops doubling at 30 minutes.
     """
-    wait = FIRST_RETRY * (2 ** (attempt - 1)) * (0.5 + jitter / 2)
+    wait = min(FIRST_RETRY * (2 ** min(attempt - 1, 20)), LONGEST_WAIT) * (0.5 + jitter / 2)
     due = now + wait
     return None if due - first_try > GIVE_UP_AFTER else due
 
@@ -95,3 +112,68 @@ def reminder_due(
     if "unread" not in reminders_sent and now >= delivered_at + timedelta(days=unread_days):
         return "unread"
     return None
+
+
+def reminder_times(
+    delivered_at: datetime, due_date: date | None, unread_days: int = DEFAULT_UNREAD_DAYS
+) -> dict[str, datetime]:
+    """When a new letter's reminders are due: "unread" after `unread_days`, "due-date" on the morning
+    five days before the deadline. The deadline reminder is the last one: an unread reminder that
+    would come after it (or after the deadline) is dropped, and so is a deadline reminder for a
+    letter delivered less than a day before it."""
+    times = {UNREAD: delivered_at + timedelta(days=unread_days)}
+    if due_date is not None:
+        last_call = at_local_hour(due_date - LAST_REMINDER_BEFORE_DUE, REMINDER_HOUR)
+        deadline = datetime.combine(due_date, time.min, tzinfo=UTC)
+        if last_call - delivered_at >= timedelta(days=1):
+            times[DUE_DATE] = last_call
+        if times[UNREAD] >= times.get(DUE_DATE, deadline):
+            del times[UNREAD]
+    return times
+
+
+def at_local_hour(day: date, hour: time) -> datetime:
+    return datetime.combine(day, hour, tzinfo=LOCAL_TIME).astimezone(UTC)
+
+
+def next_digest_at(now: datetime) -> datetime:
+    """The next daily digest: today at 17:00 in the Netherlands, or tomorrow once that has passed."""
+    today = now.astimezone(LOCAL_TIME).date()
+    at = at_local_hour(today, DIGEST_HOUR)
+    return at if at > now else at_local_hour(today + timedelta(days=1), DIGEST_HOUR)
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What a notification job finds when it runs."""
+
+    reason: str
+    read: bool
+    binned: bool
+    already_sent: bool  # this (letter, reason, channel) was sent before
+    reminders_sent: frozenset[str]
+    delivered_at: datetime
+    due_date: date | None
+    unread_days: int
+    digest_chosen: bool
+    asks_nothing: bool
+
+
+def decide(situation: Situation, channel: str, now: datetime) -> str:
+    """ "send", "skip" or "digest" (wait for the daily digest) for one notification job."""
+    s = situation
+    if s.already_sent or s.read:
+        return "skip"
+    if s.reason == NEW:
+        return "digest" if channel == EMAIL and s.digest_chosen and s.asks_nothing else "send"
+    if s.binned:  # the citizen put it in the bin: no reminders about it
+        return "skip"
+    due = reminder_due(
+        delivered_at=s.delivered_at,
+        read=s.read,
+        reminders_sent=s.reminders_sent - ({s.reason} if channel == SMS else set()),
+        due_date=s.due_date,
+        now=now,
+        unread_days=s.unread_days,
+    )
+    return "send" if due == s.reason else "skip"

@@ -27,6 +27,8 @@ class SmsFailed(Exception):
 
 
 class SmsProvider(Protocol):
+    reports_delivery: bool  # whether signed delivery reports will arrive at /callbacks/sms
+
     def send(self, to: str, text: str, reference: str) -> str:
         """Hand one SMS to the provider; returns the provider's reference for delivery reports."""
         ...
@@ -34,6 +36,8 @@ class SmsProvider(Protocol):
 
 class ConsoleSms:
     """Writes SMS to the log instead of sending them (development and the demo)."""
+
+    reports_delivery = False  # no delivery reports will come: handed over counts as delivered
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str]] = []
@@ -46,6 +50,8 @@ class ConsoleSms:
 
 class HttpGatewaySms:
     """Client of an HTTP SMS gateway: POST {to, text, reference, callbackUrl} with a bearer token."""
+
+    reports_delivery = True
 
     def __init__(self, url: str, token: str, callback_url: str, timeout: float = 10.0) -> None:
         self.url = url

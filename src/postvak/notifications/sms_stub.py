@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
+import time
 
 import httpx
 from starlette.applications import Starlette
@@ -16,7 +17,8 @@ from postvak.notifications.sms import sign_report
 
 
 class StubGateway:
-    """Keeps what it was sent; reports each message `delivered` (`failed` for `undeliverable` numbers)."""
+    """Keeps what it was sent; reports each message `delivered` (`failed` for `undeliverable` numbers),
+    retrying a report that is not answered 2xx for about half a minute."""
 
     def __init__(self, token: str, secret: str, undeliverable: frozenset[str] = frozenset()) -> None:
         self.token = token
@@ -42,16 +44,16 @@ class StubGateway:
         return JSONResponse({"id": message_id}, status_code=202)
 
     def _report(self, callback_url: str | None, report: dict) -> None:
+        """Posts the report, and again with growing pauses while it is not taken (as gateways do: the
+        report may arrive before the sender has committed what it sent)."""
         if not callback_url:
             return
         content = httpx.Request("POST", callback_url, json=report).content
-        with contextlib.suppress(httpx.TransportError):  # a real gateway retries; the stub does not
-            httpx.post(
-                callback_url,
-                content=content,
-                timeout=5,
-                headers={
-                    "Content-Type": "application/json",
-                    "X-Signature": sign_report(content, self.secret),
-                },
-            )
+        headers = {"Content-Type": "application/json", "X-Signature": sign_report(content, self.secret)}
+        pause = 0.1
+        for _ in range(8):
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.post(callback_url, content=content, timeout=5, headers=headers).is_success:
+                    return
+            time.sleep(pause)
+            pause *= 2

@@ -1,9 +1,9 @@
-"""Tables of sender organisations and their API keys."""
+"""Tables of sender organisations, their API keys and their settings per message type."""
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from postvak.db import Base
@@ -32,3 +32,14 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MessageTypeSetting(Base):
+    """What a sender chose for its letters of one `messageType`; letters of other types get the defaults."""
+
+    __tablename__ = "message_type_settings"
+
+    sender_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("senders.id"), primary_key=True)
+    message_type: Mapped[str] = mapped_column(String(100), primary_key=True)
+    unread_reminder_days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

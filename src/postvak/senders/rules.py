@@ -1,7 +1,10 @@
 """Pure rules about sender organisations and API keys."""
 
 import hashlib
+import re
 import secrets
+import uuid
+from collections.abc import Mapping
 
 KINDS = ("municipality", "water-board", "province", "national", "other")
 STATUSES = ("active", "suspended")
@@ -31,3 +34,42 @@ def hash_api_key(key: str) -> str:
 
 def display_prefix(key: str) -> str:
     return key[: len(KEY_PREFIX) + 6]
+
+
+# --- settings per message type ------------------------------------------------------------------
+
+DEFAULT_UNREAD_REMINDER_DAYS = 7
+MIN_UNREAD_REMINDER_DAYS = 1
+MAX_UNREAD_REMINDER_DAYS = 90
+MESSAGE_TYPE_MAX_LENGTH = 100
+MESSAGE_TYPE_PATTERN = r"^[^\x00-\x1f\x7f]+$"  # no control characters
+
+
+def message_type_problem(message_type: str) -> str | None:
+    """A letter's `messageType` is matched exactly, so a setting's key is taken as given, not trimmed.
+
+    Control characters are refused: no letter type needs them, and PostgreSQL cannot store NUL.
+    """
+    if not 1 <= len(message_type) <= MESSAGE_TYPE_MAX_LENGTH:
+        return f"a message type has 1 to {MESSAGE_TYPE_MAX_LENGTH} characters"
+    if not re.fullmatch(MESSAGE_TYPE_PATTERN, message_type):
+        return "a message type has no control characters"
+    return None
+
+
+def unread_reminder_days_problem(days: int) -> str | None:
+    # bool is an int in Python, but `true` is not a number of days
+    if isinstance(days, bool) or not isinstance(days, int):
+        return "must be a whole number of days"
+    if not MIN_UNREAD_REMINDER_DAYS <= days <= MAX_UNREAD_REMINDER_DAYS:
+        return f"must be from {MIN_UNREAD_REMINDER_DAYS} to {MAX_UNREAD_REMINDER_DAYS} days"
+    return None
+
+
+def unread_reminder_days_for(
+    configured: Mapping[tuple[uuid.UUID, str], int], sender_id: uuid.UUID, message_type: str | None
+) -> int:
+    """After how many days an unread letter is reminded: its sender's setting for its type, or the default."""
+    if message_type is None:
+        return DEFAULT_UNREAD_REMINDER_DAYS
+    return configured.get((sender_id, message_type), DEFAULT_UNREAD_REMINDER_DAYS)

@@ -1,4 +1,4 @@
-"""Use cases of sender organisations: register, issue and revoke keys, authenticate."""
+"""Use cases of sender organisations: register, issue and revoke keys, authenticate, settings per type."""
 
 import uuid
 from dataclasses import dataclass
@@ -9,7 +9,8 @@ from postvak.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from postvak.kit import clock
 from postvak.kit.ids import new_id
 from postvak.senders import repository, rules
-from postvak.senders.models import ApiKey, Sender
+from postvak.senders.models import ApiKey, MessageTypeSetting, Sender
+from postvak.senders.schemas import MessageTypeSettingOut, MessageTypeSettingsOut
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,39 @@ def authenticate(session: Session, authorization: str | None) -> Sender:
     if sender.status != "active":
         raise Forbidden("this organisation is suspended and may not deliver letters")
     return sender
+
+
+# --- settings per message type ------------------------------------------------------------------
+
+
+def set_unread_reminder_days(
+    session: Session, sender_id: uuid.UUID, message_type: str, days: int
+) -> MessageTypeSettingOut:
+    """From now on, unread letters of this type are reminded after `days` days instead of the default."""
+    if problem := rules.message_type_problem(message_type):
+        raise ValidationFailed(f"messageType: {problem}")
+    if problem := rules.unread_reminder_days_problem(days):
+        raise ValidationFailed(f"unreadReminderDays: {problem}")
+    row = repository.set_unread_reminder_days(session, sender_id, message_type, days, clock.now())
+    return _setting_view(row)
+
+
+def list_message_type_settings(session: Session, sender_id: uuid.UUID) -> MessageTypeSettingsOut:
+    rows = repository.message_type_settings(session, sender_id)
+    return MessageTypeSettingsOut(message_types=[_setting_view(row) for row in rows])
+
+
+def remove_message_type_setting(session: Session, sender_id: uuid.UUID, message_type: str) -> None:
+    """Letters of this type go back to the default reminder."""
+    if problem := rules.message_type_problem(message_type):
+        raise ValidationFailed(f"messageType: {problem}")
+    if not repository.remove_message_type_setting(session, sender_id, message_type):
+        raise NotFound("messageType: this organisation has no setting for this message type")
+
+
+def _setting_view(row: MessageTypeSetting) -> MessageTypeSettingOut:
+    return MessageTypeSettingOut(
+        message_type=row.message_type,
+        unread_reminder_days=row.unread_reminder_days,
+        updated_at=clock.as_utc(row.updated_at),
+    )

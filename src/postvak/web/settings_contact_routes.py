@@ -1,7 +1,8 @@
-"""Settings pages of where we reach the citizen: e-mail addresses and a mobile number for SMS.
+"""Settings pages of where and how often we reach the citizen: e-mail addresses, a mobile number for SMS,
+and a daily digest of the letters that ask nothing.
 
-Both are verified with a 6-digit code (e-mail: the activation machinery), sent only after the
-commit and throttled per account. The last verified e-mail address cannot be removed.
+Addresses and numbers are verified with a 6-digit code (e-mail: the activation machinery), sent only
+after the commit and throttled per account. The last verified e-mail address cannot be removed.
 """
 
 from __future__ import annotations
@@ -93,6 +94,19 @@ def _email_code_form(
         return back_to_settings(section="email")
     context = {"kind": "email", "address": address, "error": error}
     return settings_subpage(request, citizen, "settings_code.html", context, status_code=status_code)
+
+
+# --- how often we e-mail: a daily digest of the letters that ask nothing ---------------------
+
+
+@router.post("/settings/daily-digest")
+def choose_daily_digest(request: Request, checked: CitizenForm) -> Response:
+    """One e-mail a day for letters that ask nothing, or one each; anything but "on" is the default, each."""
+    citizen, form = checked
+    on = form.get("digest") == "on"
+    with runtime_of(request).database.unit_of_work() as session:
+        citizens.set_daily_digest(session, citizen.citizen_id, on)
+    return back_to_settings("digest-on" if on else "digest-off", "digest")
 
 
 # --- a mobile number for SMS -----------------------------------------------------------------

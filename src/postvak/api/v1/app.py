@@ -7,12 +7,13 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from postvak.api.problems import log, problem_response
-from postvak.api.v1 import attachments, events, messages
+from postvak.api.v1 import attachments, events, message_types, messages
 from postvak.api.v1.openapi import build_openapi
 from postvak.errors import InternalError, MethodNotAllowed, NotFound, Problem, ValidationFailed
 from postvak.kit.ratelimit import RateLimiter
 from postvak.messages.schemas import MessageBatchIn, MessageIn
 from postvak.runtime import Runtime
+from postvak.senders.schemas import MessageTypeSettingIn
 
 
 def build_api(runtime: Runtime) -> FastAPI:
@@ -21,7 +22,7 @@ def build_api(runtime: Runtime) -> FastAPI:
     api.state.rate_limiter = RateLimiter(
         runtime.settings.sender_rate_per_second, runtime.settings.sender_rate_burst
     )
-    for module in (messages, attachments, events):
+    for module in (messages, attachments, events, message_types):
         api.include_router(module.router)
 
     @api.exception_handler(RequestValidationError)
@@ -52,7 +53,11 @@ def build_api(runtime: Runtime) -> FastAPI:
 
     def openapi() -> dict:
         if not schema_cache:
-            schema_cache.update(build_openapi(api, runtime.settings.base_url, [MessageIn, MessageBatchIn]))
+            schema_cache.update(
+                build_openapi(
+                    api, runtime.settings.base_url, [MessageIn, MessageBatchIn, MessageTypeSettingIn]
+                )
+            )
         return schema_cache
 
     api.openapi = openapi
