@@ -46,6 +46,9 @@ def test_every_route_is_documented(document):
         ("/attachments", "post"),
         ("/messages/{messageId}", "get"),
         ("/events", "get"),
+        ("/message-types", "get"),
+        ("/message-types/{messageType}", "put"),
+        ("/message-types/{messageType}", "delete"),
     }
     assert document["openapi"].startswith("3.1")
     assert document["servers"][0]["url"].endswith("/api/v1")

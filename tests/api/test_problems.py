@@ -67,6 +67,12 @@ def test_not_found_for_unknown_malformed_and_foreign_ids(client, sender, other_s
         ({"unknownField": 1}, "unknownField"),
         ({"recipient": {"type": "KVK", "value": "12345678"}}, "recipient.type"),
         ({"body": ""}, "body"),
+        # No database keeps a NUL in text (PostgreSQL refuses it): named, never a 500.
+        ({"subject": "Aanslag\x00"}, "subject"),
+        ({"senderReference": "A\x00"}, "senderReference"),
+        ({"body": "Geachte\x00"}, "body"),
+        ({"notification": {"text": "x\x00"}}, "notification.text"),
+        ({"messageType": "aanslag\n"}, "messageType"),
     ],
 )
 def test_validation_failed_names_the_field(client, sender, bsns, change, field):

@@ -121,3 +121,92 @@ def test_unread_after_seven_days_and_last_call_five_days_before_the_due_date():
         )
         is None
     )  # too late: the due date has passed
+
+
+@given(moments, st.integers(1, 90), st.one_of(st.none(), st.dates(date(2026, 1, 1), date(2030, 6, 1))))
+def test_planned_reminders_come_after_delivery_and_the_last_call_last(delivered, days, due):
+    times = rules.reminder_times(delivered, due, days)
+    assert set(times) <= {"unread", "due-date"}
+    assert all(at > delivered for at in times.values())
+    if "unread" in times and "due-date" in times:
+        assert times["unread"] < times["due-date"]  # the deadline reminder is the last one
+    if "due-date" in times:
+        assert times["due-date"] - delivered >= timedelta(days=1)
+        assert times["due-date"].date() <= due - timedelta(days=4)  # five days before, 09:00 local
+    if due is not None and "unread" in times:
+        assert times["unread"] < datetime.combine(due, datetime.min.time(), tzinfo=UTC)
+
+
+@given(moments, st.integers(1, 90), st.one_of(st.none(), st.dates(date(2026, 1, 1), date(2030, 6, 1))))
+def test_a_planned_reminder_is_due_when_its_time_comes(delivered, days, due):
+    """What reminder_times plans, reminder_due agrees to at that moment (for an unread letter)."""
+    for reason, at in rules.reminder_times(delivered, due, days).items():
+        sent = frozenset({"unread"}) if reason == "due-date" else frozenset()
+        assert (
+            rules.reminder_due(
+                delivered_at=delivered,
+                read=False,
+                reminders_sent=sent,
+                due_date=due,
+                now=at,
+                unread_days=days,
+            )
+            == reason
+        )
+
+
+def test_the_daily_digest_goes_out_at_five_in_the_afternoon_dutch_time():
+    winter_morning = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
+    assert rules.next_digest_at(winter_morning) == datetime(2027, 1, 15, 16, 0, tzinfo=UTC)
+    summer_evening = datetime(2027, 7, 15, 18, 0, tzinfo=UTC)  # 20:00 in Amsterdam: tomorrow's
+    assert rules.next_digest_at(summer_evening) == datetime(2027, 7, 16, 15, 0, tzinfo=UTC)
+
+
+def _situation(**overrides) -> rules.Situation:
+    values = {
+        "reason": "new",
+        "read": False,
+        "binned": False,
+        "already_sent": False,
+        "reminders_sent": frozenset(),
+        "delivered_at": datetime(2027, 3, 1, 9, tzinfo=UTC),
+        "due_date": None,
+        "unread_days": 7,
+        "digest_chosen": False,
+        "asks_nothing": True,
+    }
+    return rules.Situation(**(values | overrides))
+
+
+NOW = datetime(2027, 3, 8, 9, 30, tzinfo=UTC)
+
+
+def test_decisions_for_new_letters():
+    assert rules.decide(_situation(), "email", NOW) == "send"
+    assert rules.decide(_situation(read=True), "email", NOW) == "skip"
+    assert rules.decide(_situation(already_sent=True), "email", NOW) == "skip"
+    assert rules.decide(_situation(digest_chosen=True), "email", NOW) == "digest"
+    assert rules.decide(_situation(digest_chosen=True, asks_nothing=False), "email", NOW) == "send"
+
+
+def test_decisions_for_reminders():
+    unread = _situation(reason="unread")
+    assert rules.decide(unread, "email", NOW) == "send"
+    assert rules.decide(_situation(reason="unread", binned=True), "email", NOW) == "skip"
+    assert rules.decide(_situation(reason="unread", read=True), "email", NOW) == "skip"
+    # The e-mail reminder went out; the SMS one for the same reminder still may.
+    sent = _situation(reason="unread", reminders_sent=frozenset({"unread"}))
+    assert rules.decide(sent, "email", NOW) == "skip" and rules.decide(sent, "sms", NOW) == "send"
+
+
+@given(st.sampled_from(["new", "unread", "due-date"]), st.sampled_from(["email", "sms"]), st.booleans())
+def test_read_letters_never_get_anything(reason, channel, digest):
+    assert rules.decide(_situation(reason=reason, read=True, digest_chosen=digest), channel, NOW) == "skip"
+
+
+def test_only_letters_that_ask_nothing_may_wait_for_the_digest():
+    assert Letter("G", "Nieuwsbrief", None, None, False, None).asks_nothing
+    assert Letter("G", "Info", "info", None, False, None).asks_nothing
+    assert not Letter("G", "Aanslag", "pay", None, False, None).asks_nothing
+    assert not Letter("G", "Brief", None, date(2027, 3, 1), False, None).asks_nothing
+    assert not Letter("G", "Brief", None, None, False, None, confirmation_required=True).asks_nothing

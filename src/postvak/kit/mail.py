@@ -7,11 +7,11 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.charset import QP, Charset
-from email.policy import compat32
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Protocol

@@ -20,6 +20,7 @@ from pydantic.alias_generators import to_camel
 
 from postvak.errors import ProblemOut
 from postvak.messages import rules
+from postvak.senders.rules import MESSAGE_TYPE_MAX_LENGTH, MESSAGE_TYPE_PATTERN
 
 
 class ApiModel(BaseModel):
@@ -83,7 +84,13 @@ class AttachmentIn(ApiModel):
 class MessageIn(ApiModel):
     recipient: Recipient
     sender_reference: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    message_type: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    message_type: (
+        Annotated[
+            str,
+            StringConstraints(min_length=1, max_length=MESSAGE_TYPE_MAX_LENGTH, pattern=MESSAGE_TYPE_PATTERN),
+        ]
+        | None
+    ) = None
     subject: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     body: str = Field(min_length=1, description="Markdown subset, at most 1 MiB of UTF-8.")
     due_date: date | None = None

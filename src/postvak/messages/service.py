@@ -67,6 +67,8 @@ class Outcome:
 
 def draft(index: int, raw: Any) -> Draft:
     """Validate one letter as sent; raises the Problem that describes the first fault."""
+    if path := _nul_path(raw):
+        raise ValidationFailed(f"{path}: text may not contain the NUL character")
     try:
         message = MessageIn.model_validate(raw)
     except ValidationError as exc:
@@ -91,6 +93,18 @@ def draft(index: int, raw: Any) -> Draft:
         raise PayloadTooLarge("attachments: together at most 20 MiB per letter")
     canonical = message.model_dump(mode="json", by_alias=True)
     return Draft(index, message, rules.content_hash(canonical), inline)
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """Where a NUL character hides in the letter as sent (no database stores one in text)."""
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        inner = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key))
+        if found := _nul_path(item, inner):
+            return found
+    return None
 
 
 def describe_validation_error(exc: ValidationError) -> str:

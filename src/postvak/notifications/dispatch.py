@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from datetime import timedelta
 
 import structlog
 
@@ -37,6 +38,8 @@ class _Lane:
         self.kinds = (JOB_KINDS[self.channel],)
         self.name = f"notify-{self.channel}"
         self.base_url = settings.base_url.rstrip("/")
+        # Past this share of the lease another worker may claim the batch: what is left waits for it.
+        self.sending_time = timedelta(seconds=settings.worker_lease_seconds * 0.8)
 
     def run(self, claimed: list[ClaimedJob]) -> None:
         with self.database.unit_of_work(write=False) as session:
@@ -52,11 +55,14 @@ class _Lane:
 
     def send_all(self, prepared: Sequence[Prepared]) -> list[Result]:
         results, unreachable = [], None
+        stop_at = clock.now() + self.sending_time
         for p in prepared:
             if p.decision != "send":
                 results.append(Result(p, "digest" if p.decision == "digest" else "skipped"))
             elif unreachable:  # one connection failure says enough about the rest of the batch
                 results.append(self._try_again(p, unreachable))
+            elif clock.now() > stop_at:  # a slow server: never let the lease run out mid-batch
+                results.append(Result(p, "retry", error="the batch took too long", retry_at=clock.now()))
             else:
                 self.pace.wait()
                 result = self.send(p)

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from postvak.senders.rules import DEFAULT_UNREAD_REMINDER_DAYS
+
 EMAIL, SMS = "email", "sms"
 NEW, UNREAD, DUE_DATE, DIGEST = "new", "unread", "due-date", "digest"
 REMINDERS = (UNREAD, DUE_DATE)
@@ -17,7 +19,7 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(minutes=30)  # once the server is back, nobody waits hours for the next try
 GIVE_UP_AFTER = timedelta(hours=48)
 LAST_REMINDER_BEFORE_DUE = timedelta(days=5)
-DEFAULT_UNREAD_DAYS = 7
+DEFAULT_UNREAD_DAYS = DEFAULT_UNREAD_REMINDER_DAYS  # unless the sender chose otherwise for the type
 # Reminders and digests go out at an hour people read post, in the Netherlands.
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 REMINDER_HOUR = time(9, 0)

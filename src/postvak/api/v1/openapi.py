@@ -81,6 +81,10 @@ def build_openapi(app: FastAPI, base_url: str, body_models: list[type[BaseModel]
         {"name": "messages", "description": "Deliver letters and read their status."},
         {"name": "attachments", "description": "Upload a PDF once, reference it from many letters."},
         {"name": "events", "description": "The status events of the sender's letters, in order."},
+        {
+            "name": "message-types",
+            "description": "Settings per messageType, such as when an unread letter gets its reminder.",
+        },
     ]
     components = doc.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
