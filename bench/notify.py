@@ -81,12 +81,16 @@ def setup(url: str, data_dir: Path, citizens_count: int) -> tuple[str, list[str]
     return sender.api_key, bsns
 
 
-def deliver(server_url: str, api_key: str, bsns: list[str], letters: int, batch: int = 1000) -> float:
-    """All letters through the API as fast as it takes them; returns the seconds it took."""
+def deliver(server_url: str, api_key: str, bsns: list[str], letters: int, per_second: float) -> float:
+    """All letters through the API, as fast as it takes them (per_second 0) or at a steady pace in
+    batches of a tenth of a second's worth; returns the seconds it took."""
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+    batch = max(1, min(1000, int(per_second / 10))) if per_second else 1000
     started = time.perf_counter()
     with httpx.Client(timeout=600.0) as http:
         for start in range(0, letters, batch):
+            if per_second:
+                time.sleep(max(0.0, started + start / per_second - time.perf_counter()))
             items = [
                 letter(bsns[n % len(bsns)], f"NOTIFY-{n:07d}")
                 for n in range(start, min(letters, start + batch))
@@ -151,6 +155,9 @@ def main() -> None:
     parser.add_argument("--letters", type=int, default=20_000)
     parser.add_argument("--citizens", type=int, default=500)
     parser.add_argument("--postgresql", action="store_true")
+    parser.add_argument(
+        "--letters-per-second", type=float, default=0, help="deliver at this steady pace (default: a burst)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="postvak-bench-") as tmp:
@@ -169,7 +176,7 @@ def main() -> None:
             try:
                 server_url = server.start(timeout=60)
                 worker = start_worker(url, data_dir, f"smtp://127.0.0.1:{port}", workdir / "worker.log")
-                ingest_seconds = deliver(server_url, api_key, bsns, args.letters)
+                ingest_seconds = deliver(server_url, api_key, bsns, args.letters, args.letters_per_second)
                 deadline = time.monotonic() + 600
                 while len(sink.arrived) < args.letters and time.monotonic() < deadline:
                     time.sleep(0.2)
