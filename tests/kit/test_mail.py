@@ -104,3 +104,9 @@ def test_a_mail_drop_keeps_each_message_once(tmp_path):
         drop.send(mail)  # a resend after a crash
     [file] = (tmp_path / "mail").glob("*.eml")
     assert email.message_from_bytes(file.read_bytes(), policy=default)["Subject"] == "Nieuwe brief"
+
+
+def test_an_address_the_server_cannot_take_is_refused_for_good():
+    with smtp_sink() as sink, pytest.raises(MailRefused) as refused:
+        send_mail(sink.url, OutgoingMail("zoë@example.nl", "s", "t"), sender=SENDER)
+    assert refused.value.permanent and str(refused.value) == "SMTP 553 5.6.7"

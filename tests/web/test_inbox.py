@@ -19,16 +19,6 @@ START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def citizen(runtime, bsns):
-    return make_citizen(runtime, bsns[0])
-
-
-@pytest.fixture
-def csrf(runtime, web_client, citizen):
-    return sign_in(web_client, runtime, citizen)
-
-
-@pytest.fixture
 def deliver(runtime):
     """deliver(sender, citizen, count, **fields): letters one minute apart, the newest last; their ids."""
     minutes = itertools.count()

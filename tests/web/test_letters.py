@@ -18,16 +18,6 @@ from tests.support.letters import letter
 
 
 @pytest.fixture
-def citizen(runtime, bsns):
-    return make_citizen(runtime, bsns[0])
-
-
-@pytest.fixture
-def csrf(runtime, web_client, citizen):
-    return sign_in(web_client, runtime, citizen)
-
-
-@pytest.fixture
 def pdf() -> bytes:
     return pdfs.one_page()
 

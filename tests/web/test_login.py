@@ -21,7 +21,6 @@ from tests.support.citizens import (
     csrf_token_in,
     log_in_with_password,
     login_with_totp,
-    make_citizen,
     session_cookie,
     set_session_cookie,
     sign_in,
@@ -29,11 +28,6 @@ from tests.support.citizens import (
 )
 
 T0 = datetime(2027, 3, 1, 9, 0, 7, tzinfo=UTC)
-
-
-@pytest.fixture
-def citizen(runtime, bsns):
-    return make_citizen(runtime, bsns[0])
 
 
 @pytest.fixture

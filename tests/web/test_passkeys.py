@@ -30,11 +30,6 @@ def relying_party(runtime):
 
 
 @pytest.fixture
-def citizen(runtime, bsns):
-    return make_citizen(runtime, bsns[0])
-
-
-@pytest.fixture
 def other(runtime, bsns):
     return make_citizen(runtime, bsns[1])
 

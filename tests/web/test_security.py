@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from postvak.app import build_app
 from postvak.web.deps import SESSION_COOKIE, require_citizen_form
-from tests.support.citizens import ORIGIN, csrf_token_in, log_in_with_password, make_citizen, sign_in
+from tests.support.citizens import ORIGIN, csrf_token_in, log_in_with_password, sign_in
 
 # The log-in steps (the second factor by code or passkey), and what works before logging in:
 # health, the language switch (a cookie).
@@ -23,11 +23,6 @@ PUBLIC = (
 PUBLIC_PREFIXES = ("/problems/", "/static/", "/api/")
 DUMMY = {"str": "0192d1c4-52a4-7a4e-8d1e-2c5f0c6a9b11", "path": "x/y", "int": "1"}
 PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
-
-
-@pytest.fixture
-def citizen(runtime, bsns):
-    return make_citizen(runtime, bsns[0])
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from tests.support.citizens import (
     csrf_token_in,
     log_in_with_password,
     login_with_totp,
-    make_citizen,
     session_cookie,
     sign_in,
 )
@@ -49,11 +48,6 @@ PROBLEMS = (
     "Add and verify a mobile number first.",
     *settings_pages.PAGE_PROBLEMS,
 )
-
-
-@pytest.fixture
-def citizen(runtime, bsns):
-    return make_citizen(runtime, bsns[0])
 
 
 def test_the_settings_page_shows_the_account(runtime, web_client, citizen):

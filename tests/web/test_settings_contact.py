@@ -25,16 +25,6 @@ def sink(runtime):
         yield sink
 
 
-@pytest.fixture
-def citizen(runtime, bsns):
-    return make_citizen(runtime, bsns[0])
-
-
-@pytest.fixture
-def csrf(runtime, web_client, citizen):
-    return sign_in(web_client, runtime, citizen)
-
-
 def addresses(runtime, citizen) -> dict[str, bool]:
     """Address → verified."""
     with runtime.database.unit_of_work(write=False) as session:

@@ -7,7 +7,6 @@ import re
 import pytest
 
 from postvak.citizens.models import Citizen
-from tests.support.citizens import make_citizen, sign_in
 
 CHOSEN = re.compile(r'<input type="radio" name="digest" value="(on|off)" checked>')
 DUTCH = {
@@ -26,16 +25,6 @@ ENGLISH = {
     "notice-on": "You will get one e-mail a day about letters that ask nothing of you.",
     "notice-off": "You will get an e-mail about every new letter right away.",
 }
-
-
-@pytest.fixture
-def citizen(runtime, bsns):
-    return make_citizen(runtime, bsns[0])
-
-
-@pytest.fixture
-def csrf(runtime, web_client, citizen):
-    return sign_in(web_client, runtime, citizen)
 
 
 def stored(runtime, citizen) -> bool:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from postvak.auth.rules import totp_step
 from postvak.citizens.rules import MAX_CODE_ATTEMPTS
 from postvak.kit import clock
-from tests.support.citizens import ORIGIN, csrf_token_in, log_in_with_password, make_citizen, sign_in
+from tests.support.citizens import ORIGIN, csrf_token_in, log_in_with_password, sign_in
 
 T0 = datetime(2027, 3, 1, 9, 0, 7, tzinfo=UTC)
 S = totp_step(T0)
@@ -25,11 +25,6 @@ def frozen_clock():
     clock.set_clock(lambda: moment[0])
     yield moment
     clock.set_clock(None)
-
-
-@pytest.fixture
-def citizen(runtime, bsns):
-    return make_citizen(runtime, bsns[0])
 
 
 def new_secret(web_client, csrf: str) -> str:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from postvak.app import build_app
 from postvak.auth import rules
 from postvak.kit import clock
-from tests.support.citizens import ORIGIN, csrf_token_in, log_in_with_password, login_with_totp, make_citizen
+from tests.support.citizens import ORIGIN, csrf_token_in, log_in_with_password, login_with_totp
 
 WRONG = "a wrong password, long enough"
 
@@ -26,11 +26,6 @@ def frozen_clock():
     clock.set_clock(lambda: moment[0])
     yield moment
     clock.set_clock(None)
-
-
-@pytest.fixture
-def citizen(runtime, bsns):
-    return make_citizen(runtime, bsns[0])
 
 
 def browser(app, ip: str) -> TestClient:

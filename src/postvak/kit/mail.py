@@ -180,6 +180,10 @@ class SmtpConnection(_Closing):
                 raise MailRefused(
                     worst, _enhanced(exc.recipients[next(iter(exc.recipients))][1]), permanent=worst >= 500
                 ) from None
+            except (smtplib.SMTPNotSupportedError, UnicodeEncodeError):
+                # An address beyond ASCII for a server without SMTPUTF8: RFC 6531's 5.6.7, for good.
+                self._reset()
+                raise MailRefused(553, "5.6.7", permanent=True) from None
             except smtplib.SMTPResponseException as exc:
                 self._reset()
                 raise MailRefused(

@@ -65,7 +65,11 @@ class _Lane:
                 results.append(Result(p, "retry", error="the batch took too long", retry_at=clock.now()))
             else:
                 self.pace.wait()
-                result = self.send(p)
+                try:
+                    result = self.send(p)
+                except Exception as exc:  # noqa: BLE001 - one bad notification must not stall its batch
+                    log.exception("notification could not be sent", job_id=p.job.id)
+                    result = self._try_again(p, f"internal error: {type(exc).__name__}")
                 if result.outcome == "retry" and result.error.startswith("unreachable"):
                     unreachable = result.error
                 results.append(result)

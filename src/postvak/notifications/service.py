@@ -148,10 +148,12 @@ def record(session: Session, results: Sequence[Result], now: datetime, *, sms_re
                     _notification(s.message_id, reason, p.channel, result.reference, reported, now)
                 )
                 if reported:
-                    events += _told_events(s, reason, p.channel, now)
+                    events += _told_events(s.message_id, s.sender_id, reason, p.channel, now)
         elif result.outcome == "failed":
             detail = f"{_label(p.channel, p.reason)}: {result.error}"[:500]
-            events += [_event(s, "notification-failed", now, detail) for s in letters_of]
+            events += [
+                _event(s.message_id, s.sender_id, "notification-failed", now, detail) for s in letters_of
+            ]
         elif result.outcome == "digest":
             follow_ups.append(job(EMAIL, DIGEST, p.state.reader.mailbox_id, rules.next_digest_at(now)))
         if p.channel == EMAIL and p.reason != DIGEST and result.outcome != "skipped":
@@ -175,14 +177,15 @@ def _sms_follow_up(p: Prepared, *, failed: bool, now: datetime) -> list[dict]:
     return []
 
 
-def _told_events(s: LetterState, reason: str, channel: str, now: datetime) -> list[dict]:
+def _told_events(message_id, sender_id, reason: str, channel: str, now: datetime) -> list[dict]:
+    """`notified` per channel for a new letter; one `reminded` per reminder (with its e-mail)."""
     if reason == NEW:
-        return [_event(s, "notified", now, channel)]
-    return [_event(s, "reminded", now, reason)] if channel == EMAIL else []
+        return [_event(message_id, sender_id, "notified", now, channel)]
+    return [_event(message_id, sender_id, "reminded", now, reason)] if channel == EMAIL else []
 
 
-def _event(s: LetterState, kind: str, now: datetime, detail: str | None) -> dict:
-    return {"message_id": s.message_id, "sender_id": s.sender_id, "type": kind, "at": now, "detail": detail}
+def _event(message_id, sender_id, kind: str, now: datetime, detail: str | None) -> dict:
+    return {"message_id": message_id, "sender_id": sender_id, "type": kind, "at": now, "detail": detail}
 
 
 def _notification(message_id, reason, channel, reference, reported: bool, now) -> dict:
@@ -218,13 +221,13 @@ def record_sms_report(session: Session, provider_id: str, delivered: bool) -> No
     now = clock.now()
     if not repository.report(session, notification.id, "delivered" if delivered else "failed", now):
         return
-    sender_id = letters.sender_of(session, notification.message_id)
-    state = _Told(notification.message_id, sender_id)
+    message_id, reason = notification.message_id, notification.reason
+    sender_id = letters.sender_of(session, message_id)
     if delivered:
-        events = _told_events(state, notification.reason, SMS, now) if notification.reason == NEW else []
+        events = _told_events(message_id, sender_id, reason, SMS, now)
     else:
-        detail = f"{_label(SMS, notification.reason)}: the phone company could not deliver it"
-        events = [_event(state, "notification-failed", now, detail)]
+        detail = f"{_label(SMS, reason)}: the phone company could not deliver it"
+        events = [_event(message_id, sender_id, "notification-failed", now, detail)]
     add_events(session, events)
 
 
@@ -245,9 +248,3 @@ def add_events(session: Session, events: Sequence[dict]) -> None:
             allowed.append(event)
             status[event["message_id"]] = letter_rules.status_after(current, event["type"])
     letters.insert_events(session, allowed)
-
-
-@dataclass(frozen=True)
-class _Told:
-    message_id: uuid.UUID
-    sender_id: uuid.UUID
