@@ -5,9 +5,11 @@ import re
 import pyotp
 
 from postvak.auth.rules import totp_step
-from postvak.demo import CITIZENS, demo_bsns, seed_demo
+from postvak.demo import CITIZENS, SMS_NUMBER, demo_bsns, seed_demo
 from postvak.kit import clock
+from postvak.notifications.sms import ConsoleSms
 from tests.support.citizens import csrf_token_in, log_in_with_password
+from tests.support.notifying import notifying
 
 LOG_IN = re.compile(r"^\s+(\S+@\S+)\s+password (\S+)\s+TOTP secret ([A-Z2-7]+)$")
 
@@ -46,3 +48,14 @@ def test_the_printed_citizen_log_ins_work(runtime, web_client):
         assert inbox.status_code == 200
         for subject in ("Voorlopige aanslag inkomstenbelasting 2027", "Werkzaamheden aan de dijk"):
             assert subject in inbox.text, (username, subject)
+
+
+def test_the_demo_citizens_are_told_by_email_and_one_also_by_sms(runtime):
+    seed_demo(runtime)
+    runtime.sms = ConsoleSms()
+    with notifying(runtime) as (sink, worker):
+        worker.drain()
+        mails = sink.wait_for(3 * len(CITIZENS))
+    assert {to for _, rcpts in sink.envelopes for to in rcpts} == set(CITIZENS)
+    assert len(mails) == 3 * len(CITIZENS)
+    assert [number for number, _, _ in runtime.sms.sent] == [SMS_NUMBER] * 3

@@ -314,6 +314,8 @@ def demo(port: int = typer.Option(8000), host: str = typer.Option("127.0.0.1")) 
     update = {"data_dir": data_dir, "database_url": "", "base_url": f"http://{host}:{port}"}
     if "smtp_url" not in settings.model_fields_set:  # no mail server configured: keep the e-mails as files
         update["smtp_url"] = f"file://{(data_dir / 'mail').resolve()}"
+    if "sms_provider" not in settings.model_fields_set:  # SMS through the stub gateway, reports and all
+        update |= _demo_sms_gateway()
     settings = settings.model_copy(update=update)
     runtime = _runtime(settings)
     for line in seed_demo(runtime):
@@ -324,6 +326,22 @@ def demo(port: int = typer.Option(8000), host: str = typer.Option("127.0.0.1")) 
         f"\nPostvak demo on [bold]http://{host}:{port}[/bold] — API docs at /api/v1/docs. Ctrl-C stops."
     )
     _serve(runtime, host, port, True)
+
+
+def _demo_sms_gateway() -> dict:
+    """The stub SMS gateway on loopback, as the demo's provider: its texts appear in this log."""
+    import secrets
+
+    from postvak.notifications.sms_stub import StubGateway, serve_in_thread
+
+    token, secret = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    url = serve_in_thread(StubGateway(token, secret))
+    return {
+        "sms_provider": "http",
+        "sms_gateway_url": f"{url}/messages",
+        "sms_gateway_token": token,
+        "sms_callback_secret": secret,
+    }
 
 
 def _uuid(text: str) -> uuid.UUID:

@@ -28,6 +28,19 @@ ORGANISATIONS = [
 CITIZENS = ["jan.jansen@example.nl", "fatima.el-amrani@example.nl", "kees.de-vries@example.nl"]
 
 
+# She also gets a text message about new post (a number from the range kept for fiction).
+SMS_CITIZEN, SMS_NUMBER = CITIZENS[1], "+31612345678"
+
+
+def _add_sms(runtime: Runtime, citizen_id) -> None:
+    """A verified number with SMS notifications on, as the settings page would leave it."""
+    with runtime.database.unit_of_work() as session:
+        code = citizens.request_phone_code(session, runtime.keyring, citizen_id, SMS_NUMBER)
+    with runtime.database.unit_of_work() as session:
+        citizens.verify_phone_code(session, runtime.keyring, citizen_id, code.code)
+        citizens.set_sms_notifications(session, citizen_id, True)
+
+
 def demo_bsns(count: int) -> list[str]:
     """BSNs from the 9999… range reserved for testing; never a real person's number."""
     return [b for b in (f"9999{n:05d}" for n in range(2000)) if is_valid_bsn(b)][:count]
@@ -159,6 +172,8 @@ def seed_demo(runtime: Runtime) -> list[str]:
                 hasher=hasher_for(runtime.settings),
             )
         lines.append(f"  {citizen.username:28} password {password}  TOTP secret {secret}")
+        if email == SMS_CITIZEN:
+            _add_sms(runtime, citizen.id)
     lines.append("Demo organisations (API keys are shown only now):")
     for name, oin, kind in ORGANISATIONS:
         with runtime.database.unit_of_work() as session:
@@ -168,7 +183,8 @@ def seed_demo(runtime: Runtime) -> list[str]:
         created = sum(o.outcome == "created" for o in outcomes)
         lines.append(f"  {name:22} OIN {oin}  API key {key.api_key}  ({created} letters delivered)")
     lines.append(
-        f"Demo mailboxes: {len(bsns)} test citizens (BSNs 9999…); {len(CITIZENS)} have the log-ins above."
+        f"Demo mailboxes: {len(bsns)} test citizens (BSNs 9999…); {len(CITIZENS)} have the log-ins above;"
+        f" {SMS_CITIZEN} also gets text messages (they appear in this log)."
     )
     lines.append("Try it (with the last key above):")
     lines.append(

@@ -28,6 +28,8 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     logging.basicConfig(
         level=level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # httpx logs every request it makes (SMS gateway calls) at INFO, with full URLs.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class _CurrentStderr:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import socket
 import threading
 import time
 
 import httpx
+import structlog
+import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from postvak.notifications.sms import sign_report
+from postvak.notifications.sms import mask_number, sign_report
+
+log = structlog.get_logger("postvak.sms")
 
 
 class StubGateway:
@@ -38,6 +43,7 @@ class StubGateway:
         with self._lock:
             message_id = f"stub-{next(self._ids)}"
             self.messages.append({"id": message_id, **body})
+        log.info("sms (stub gateway)", to=mask_number(str(body["to"])), text=str(body.get("text", ""))[:320])
         status = "failed" if body["to"] in self.undeliverable else "delivered"
         report = {"id": message_id, "reference": body.get("reference"), "status": status}
         threading.Thread(target=self._report, args=(body.get("callbackUrl"), report), daemon=True).start()
@@ -57,3 +63,15 @@ class StubGateway:
                     return
             time.sleep(pause)
             pause *= 2
+
+
+def serve_in_thread(gateway: StubGateway, start_seconds: float = 10.0) -> str:
+    """Runs the stub on a free loopback port in a daemon thread (the demo); returns its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(gateway.app, log_config=None, access_log=False, lifespan="off"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    deadline = time.monotonic() + start_seconds
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"
