@@ -15,6 +15,7 @@ from postvak.runtime import Runtime
 from postvak.web import auth_routes, inbox_routes, passkey_routes, settings_routes
 from postvak.web.deps import SESSION_COOKIE, FormRejected, LoginRequired
 from postvak.web.i18n import templates
+from postvak.web.return_to import remember_letter
 from postvak.web.security import SecurityHeaders
 
 
@@ -32,6 +33,8 @@ def build_web(runtime: Runtime) -> FastAPI:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):
         response = RedirectResponse(exc.location, status_code=303)
+        if exc.location == "/":
+            remember_letter(request, response)
         if exc.location == "/" and SESSION_COOKIE in request.cookies:
             response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
         return response

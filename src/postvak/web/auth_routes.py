@@ -29,6 +29,7 @@ from postvak.web.deps import (
     require_account_form,
 )
 from postvak.web.i18n import templates
+from postvak.web.return_to import after_log_in
 
 router = APIRouter()
 
@@ -119,7 +120,7 @@ def check_second_factor(request: Request, code: FormField = "", csrf_token: Form
         return second_factor_form(request, view, error="throttled", status_code=429)
     if result.outcome == "wrong":
         return second_factor_form(request, view, error="wrong", status_code=401)
-    return with_session(_redirect("/inbox" if result.activated else "/activate"), result.token)
+    return with_session(after_log_in(request, activated=result.activated), result.token)
 
 
 def second_factor_form(

@@ -21,6 +21,7 @@ from postvak.errors import ValidationFailed
 from postvak.web.auth_routes import client_of, second_factor_form, with_session
 from postvak.web.deps import check_form, current_session
 from postvak.web.pages import NO_STORE, CitizenRoute
+from postvak.web.return_to import after_log_in
 from postvak.web.settings_pages import PASSKEY_NOT_ADDED, CitizenForm, back_to_settings, refuse, runtime_of
 
 router = APIRouter()
@@ -67,8 +68,7 @@ def log_in_with_passkey(request: Request, credential: FormField = "", csrf_token
         return second_factor_form(request, view, error="throttled", status_code=429)
     if result.outcome == "wrong":
         return second_factor_form(request, view, passkey_error=True, status_code=401)
-    location = "/inbox" if result.activated else "/activate"
-    return with_session(RedirectResponse(location, status_code=303), result.token)
+    return with_session(after_log_in(request, activated=result.activated), result.token)
 
 
 # --- settings: add and remove passkeys -------------------------------------------------------
