@@ -79,3 +79,18 @@ def test_every_lane_runs_in_a_thread_of_its_own_until_stopped(runtime):
     thread.join(timeout=5)
     assert not thread.is_alive()
     assert sum(len(r) for r in lane.runs) == 250
+
+
+def test_finished_jobs_are_forgotten_after_a_week_and_open_ones_never(runtime):
+    clock.set_clock(lambda: START)
+    enqueue(runtime, "bulk", 5)
+    enqueue(runtime, "later", 2, due=START + timedelta(days=30))  # a reminder, due in a month
+    lane = CountingLane(runtime.database, "bulk")
+    worker = Worker(runtime.database, {}, lanes=[lane])
+    worker.run_once()
+    clock.set_clock(lambda: START + timedelta(days=6))
+    assert worker.prune() == 0
+    clock.set_clock(lambda: START + timedelta(days=7, seconds=1))
+    assert worker.prune() == 5
+    with runtime.database.unit_of_work(write=False) as session:
+        assert jobs.pending_count(session) == 2

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from postvak.jobs.models import Job
@@ -69,3 +69,13 @@ def reschedule(session: Session, job_id: int, due_at: datetime, error: str) -> N
 
 def pending_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Job).where(Job.done_at.is_(None))) or 0
+
+
+def prune_done(session: Session, before: datetime, limit: int = 10_000) -> int:
+    """Delete up to `limit` jobs finished before `before`; returns how many. Walks the primary key
+    from the oldest job, so each call costs about `limit` rows, however large the table is."""
+    oldest = select(Job.id).where(Job.done_at < before).order_by(Job.id).limit(limit)
+    ids = list(session.scalars(oldest))
+    if ids:
+        session.execute(delete(Job).where(Job.id.in_(ids)))
+    return len(ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Protocol
@@ -19,6 +20,9 @@ from postvak.kit import clock
 log = structlog.get_logger("postvak.jobs")
 
 Handler = Callable[[Session, dict], None]
+
+KEEP_DONE = timedelta(days=7)  # finished jobs stay this long, for an operator looking into one
+PRUNE_EVERY_SECONDS = 3600
 
 
 class Lane(Protocol):
@@ -85,6 +89,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.lease = lease
         self.stopping = threading.Event()
+        self._pruned_at = 0.0
 
     def run_once(self) -> int:
         """One round of every lane: claim and run what is due; returns how many jobs were claimed."""
@@ -124,8 +129,19 @@ class Worker:
         for thread in threads:
             thread.join()
 
+    def prune(self) -> int:
+        """Forget jobs finished more than KEEP_DONE ago (the outbox would otherwise grow forever)."""
+        with self.database.unit_of_work() as session:
+            return repository.prune_done(session, clock.now() - KEEP_DONE)
+
     def _run_lane(self, lane: Lane) -> None:
         while not self.stopping.is_set():
+            if lane is self.lanes[0] and time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
+                self._pruned_at = time.monotonic()
+                try:
+                    self.prune()
+                except Exception:  # noqa: BLE001 - housekeeping; the next hour tries again
+                    log.exception("pruning finished jobs failed")
             try:
                 busy = self._round(lane)
             except Exception:  # noqa: BLE001 - e.g. the database restarting; try again shortly
