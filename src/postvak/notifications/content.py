@@ -9,15 +9,19 @@ from html import escape
 from babel.dates import format_date
 
 from postvak.kit.mail import OutgoingMail
-from postvak.notifications.rules import DUE_DATE, NEW, REMINDERS, Letter, headline, single_line
+from postvak.notifications.rules import (
+    DUE_DATE,
+    NEW,
+    REMINDERS,
+    Letter,
+    action_expected,
+    headline,
+    single_line,
+)
 
 SMS_LIMIT = 320
 CUSTOM_TEXT_LIMIT = 500
 
-_ACTION = {
-    "nl": {"pay": "betalen", "respond": "reageren", "confirm": "bevestigen", "appointment": "afspraak maken"},
-    "en": {"pay": "pay", "respond": "respond", "confirm": "confirm", "appointment": "make an appointment"},
-}
 _TEXT = {
     "nl": {
         "new": "U hebt een nieuwe brief in Postvak.",
@@ -118,7 +122,7 @@ def notice_mail(notice: Notice, to: tuple[str, ...], message_id: str) -> Outgoin
         mail.button(words["read-generic"], notice.link)
     else:
         mail.paragraph(_intro(notice.reason, letter, language))
-        action = _ACTION[language].get(letter.action_kind or "")
+        action = action_expected(letter.action_kind, language)
         deadline = _date(letter, language) if letter.due_date else None
         values = (sender, single_line(letter.subject, 200), action, deadline)
         mail.facts([(label, value) for label, value in zip(words["facts"], values, strict=True) if value])

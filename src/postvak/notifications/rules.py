@@ -58,6 +58,11 @@ def single_line(text: str, limit: int = 300) -> str:
     return " ".join(cleaned.split())[:limit]
 
 
+def action_expected(action_kind: str | None, language: str) -> str:
+    """What the letter asks, in words ("betalen"); empty for no action or `info`."""
+    return _ACTIONS.get(language, _ACTIONS["nl"]).get(action_kind or "", "")
+
+
 def headline(letter: Letter, language: str, *, reminder: bool = False) -> str:
     """ "Gemeente Utrecht: Aanslag 2027 — betalen vóór 31 maart 2027", or generic when sensitive."""
     language = language if language in _ACTIONS else "nl"
@@ -66,7 +71,7 @@ def headline(letter: Letter, language: str, *, reminder: bool = False) -> str:
         text = _GENERIC[language].format(sender=sender)
     else:
         text = f"{sender}: {single_line(letter.subject, 200)}"
-        expected = _ACTIONS[language].get(letter.action_kind or "")
+        expected = action_expected(letter.action_kind, language)
         deadline = (
             f"{_BEFORE[language]} {format_date(letter.due_date, 'd MMMM y', locale=language)}"
             if letter.due_date
