@@ -176,8 +176,9 @@ def test_two_workers_drain_2000_jobs_without_running_one_twice(runtime, client, 
         make_citizen(runtime, bsn)
     ids = deliver_many(client, sender, bsns[:20], 2000, "TWO")
     with smtp_sink() as sink:
+        # 300 e-mails/s each: the drain outlasts either worker's start, so both surely take part.
         workers = [
-            WorkerProcess(runtime, sink.url, tmp_path / f"worker-{n}.log", per_second=0) for n in (1, 2)
+            WorkerProcess(runtime, sink.url, tmp_path / f"worker-{n}.log", per_second=300) for n in (1, 2)
         ]
         try:
             for worker in workers:
