@@ -210,3 +210,15 @@ def test_only_letters_that_ask_nothing_may_wait_for_the_digest():
     assert not Letter("G", "Aanslag", "pay", None, False, None).asks_nothing
     assert not Letter("G", "Brief", None, date(2027, 3, 1), False, None).asks_nothing
     assert not Letter("G", "Brief", None, None, False, None, confirmation_required=True).asks_nothing
+
+
+def test_a_letter_that_wants_its_receipt_confirmed_says_so():
+    letter = Letter("Gemeente Utrecht", "Besluit", None, None, False, None, confirmation_required=True)
+    assert rules.headline(letter, "nl") == "Gemeente Utrecht: Besluit — bevestigen"
+
+
+def test_a_reminder_of_a_sensitive_letter_stays_generic_and_says_it_is_unread():
+    sensitive = Letter("Gemeente Utrecht", "Schuldhulp", "respond", date(2027, 3, 31), True, None)
+    assert rules.headline(sensitive, "nl", reminder=True) == (
+        "Herinnering: u hebt een bericht van Gemeente Utrecht nog niet gelezen"
+    )

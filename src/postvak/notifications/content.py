@@ -122,7 +122,7 @@ def notice_mail(notice: Notice, to: tuple[str, ...], message_id: str) -> Outgoin
         mail.button(words["read-generic"], notice.link)
     else:
         mail.paragraph(_intro(notice.reason, letter, language))
-        action = action_expected(letter.action_kind, language)
+        action = action_expected(letter, language)
         deadline = _date(letter, language) if letter.due_date else None
         values = (sender, single_line(letter.subject, 200), action, deadline)
         mail.facts([(label, value) for label, value in zip(words["facts"], values, strict=True) if value])

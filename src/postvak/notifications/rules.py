@@ -31,6 +31,10 @@ _ACTIONS = {
 }
 _BEFORE = {"nl": "vóór", "en": "before"}
 _GENERIC = {"nl": "U hebt een nieuw bericht van {sender}", "en": "You have a new message from {sender}"}
+_GENERIC_UNREAD = {
+    "nl": "Herinnering: u hebt een bericht van {sender} nog niet gelezen",
+    "en": "Reminder: you have not read a message from {sender} yet",
+}
 _REMINDER = {"nl": "Herinnering", "en": "Reminder"}
 
 
@@ -58,9 +62,12 @@ def single_line(text: str, limit: int = 300) -> str:
     return " ".join(cleaned.split())[:limit]
 
 
-def action_expected(action_kind: str | None, language: str) -> str:
-    """What the letter asks, in words ("betalen"); empty for no action or `info`."""
-    return _ACTIONS.get(language, _ACTIONS["nl"]).get(action_kind or "", "")
+def action_expected(letter: Letter, language: str) -> str:
+    """What the letter asks, in words ("betalen"); a letter that only wants its receipt confirmed
+    asks that ("bevestigen"); empty for no action or `info`."""
+    words = _ACTIONS.get(language, _ACTIONS["nl"])
+    kind = letter.action_kind or ("confirm" if letter.confirmation_required else "")
+    return words.get(kind, "")
 
 
 def headline(letter: Letter, language: str, *, reminder: bool = False) -> str:
@@ -68,10 +75,11 @@ def headline(letter: Letter, language: str, *, reminder: bool = False) -> str:
     language = language if language in _ACTIONS else "nl"
     sender = single_line(letter.sender_name, 120)
     if letter.sensitive:
-        text = _GENERIC[language].format(sender=sender)
+        generic = _GENERIC_UNREAD if reminder else _GENERIC
+        return generic[language].format(sender=sender)
     else:
         text = f"{sender}: {single_line(letter.subject, 200)}"
-        expected = action_expected(letter.action_kind, language)
+        expected = action_expected(letter, language)
         deadline = (
             f"{_BEFORE[language]} {format_date(letter.due_date, 'd MMMM y', locale=language)}"
             if letter.due_date
