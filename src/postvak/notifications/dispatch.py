@@ -29,6 +29,7 @@ log = structlog.get_logger("postvak.notifications")
 
 class _Lane:
     channel: str
+    reports_delivery = False  # SMS through a gateway that reports: `notified` waits for the report
 
     def __init__(self, database: Database, settings: Settings, per_second: float, batch: int) -> None:
         self.database = database
@@ -50,8 +51,6 @@ class _Lane:
         sent = sum(r.outcome == "sent" for r in results)
         retried = sum(r.outcome == "retry" for r in results)
         log.info("notifications handled", channel=self.channel, jobs=len(results), sent=sent, retry=retried)
-
-    reports_delivery = False
 
     def send_all(self, prepared: Sequence[Prepared]) -> list[Result]:
         results, unreachable = [], None
