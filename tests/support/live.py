@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
-import uvicorn
 
 from postvak.app import build_app
+from postvak.kit.loopback import serve_in_thread
 from postvak.runtime import Runtime
 
 
@@ -37,26 +35,11 @@ def _wait_until_healthy(base_url: str, seconds: float) -> None:
 
 @contextmanager
 def serve_app(app, *, start_seconds: float = 10.0) -> Iterator[str]:
-    """Serve any ASGI app on a free 127.0.0.1 port, bound here so the port is known before start.
-
-    At exit the server finishes its open requests and the thread ends.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + start_seconds
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if not server.started:
-        raise RuntimeError(f"the server did not start within {start_seconds} s")
+    """Serve any ASGI app on a free 127.0.0.1 port; at exit the server finishes its open requests
+    and the thread ends."""
+    base_url, server, thread = serve_in_thread(app, start_seconds=start_seconds)
     try:
         yield base_url
     finally:
         server.should_exit = True
         thread.join(timeout=15)
-        sock.close()
-    assert not thread.is_alive(), "the server did not stop"

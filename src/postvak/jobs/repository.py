@@ -55,10 +55,9 @@ def claim(session: Session, kind: str, now: datetime, lease: timedelta, limit: i
     return claimed
 
 
-def finish(session: Session, job_ids: int | Sequence[int], now: datetime) -> None:
-    ids = [job_ids] if isinstance(job_ids, int) else list(job_ids)
-    if ids:
-        session.execute(update(Job).where(Job.id.in_(ids)).values(done_at=now, locked_until=None))
+def finish(session: Session, job_ids: Sequence[int], now: datetime) -> None:
+    if job_ids:
+        session.execute(update(Job).where(Job.id.in_(list(job_ids))).values(done_at=now, locked_until=None))
 
 
 def reschedule(session: Session, job_id: int, due_at: datetime, error: str) -> None:

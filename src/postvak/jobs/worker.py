@@ -61,7 +61,7 @@ class SingleJobs:
         try:
             with self.database.unit_of_work() as session:
                 self.handlers[job.kind](session, job.payload)
-                repository.finish(session, job.id, clock.now())
+                repository.finish(session, [job.id], clock.now())
         except Exception as exc:  # noqa: BLE001 - any failure is retried later, never lost
             log.warning(
                 "job failed", job_id=job.id, kind=job.kind, attempt=job.attempt, error=type(exc).__name__

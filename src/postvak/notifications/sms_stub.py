@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import socket
 import threading
 import time
 
 import httpx
 import structlog
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from postvak.kit import loopback
 from postvak.notifications.sms import mask_number, sign_report
 
 log = structlog.get_logger("postvak.sms")
@@ -65,13 +64,7 @@ class StubGateway:
             pause *= 2
 
 
-def serve_in_thread(gateway: StubGateway, start_seconds: float = 10.0) -> str:
+def serve_in_thread(gateway: StubGateway) -> str:
     """Runs the stub on a free loopback port in a daemon thread (the demo); returns its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(gateway.app, log_config=None, access_log=False, lifespan="off"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-    deadline = time.monotonic() + start_seconds
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return f"http://127.0.0.1:{sock.getsockname()[1]}"
+    url, _server, _thread = loopback.serve_in_thread(gateway.app)
+    return url

@@ -23,8 +23,8 @@ def remember_letter(request: Request, response: Response) -> None:
 
 
 def after_log_in(request: Request, *, activated: bool) -> RedirectResponse:
-    """The redirect at the end of a log-in. An account still to be activated goes there first and
-    keeps the letter for afterwards."""
+    """The redirect at the end of a log-in; an account still to be activated goes there first (no
+    notification, and so no letter link, reaches a citizen before activation)."""
     if not activated:
         return RedirectResponse("/activate", status_code=303)
     remembered = request.cookies.get(RETURN_COOKIE, "")
