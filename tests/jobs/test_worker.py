@@ -34,7 +34,7 @@ class CountingLane:
     def run(self, claimed: list[ClaimedJob]) -> None:
         self.runs.append(claimed)
         with self.database.unit_of_work() as session:
-            jobs.finish(session, [j.id for j in claimed], clock.now())
+            jobs.finish(session, claimed, clock.now())
 
     def idle(self) -> None:
         pass
@@ -56,7 +56,7 @@ def test_a_job_claimed_by_a_worker_that_died_is_claimed_again_once_its_lease_end
     clock.set_clock(lambda: START)
     enqueue(runtime, "bulk", 3)
     with runtime.database.unit_of_work() as session:
-        assert len(jobs.claim(session, "bulk", START, timedelta(minutes=5), 10)) == 3  # then it dies
+        assert len(jobs.claim(session, "bulk", START, timedelta(minutes=5), 10, 10).jobs) == 3  # then it dies
     lane = CountingLane(runtime.database, "bulk")
     worker = Worker(runtime.database, {}, lanes=[lane])
     assert worker.run_once() == 0  # leased
@@ -89,8 +89,8 @@ def test_finished_jobs_are_forgotten_after_a_week_and_open_ones_never(runtime):
     worker = Worker(runtime.database, {}, lanes=[lane])
     worker.run_once()
     clock.set_clock(lambda: START + timedelta(days=6))
-    assert worker.prune() == 0
+    assert worker.housekeep()["jobs"] == 0
     clock.set_clock(lambda: START + timedelta(days=7, seconds=1))
-    assert worker.prune() == 5
+    assert worker.housekeep()["jobs"] == 5
     with runtime.database.unit_of_work(write=False) as session:
         assert jobs.pending_count(session) == 2
