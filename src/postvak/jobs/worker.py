@@ -144,6 +144,9 @@ class Worker:
         claimed: list[ClaimedJob] = []
         parked: list[int] = []
         with self.database.unit_of_work() as session:
+            # Begin first (on SQLite that waits for the write lock), then read the clock: a lease
+            # counted from before a long wait would end sooner than the lane believes.
+            session.connection()
             for kind in lane.kinds:
                 now = clock.now()
                 found = repository.claim(
