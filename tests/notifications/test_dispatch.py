@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from postvak.citizens.models import Citizen
+from postvak.jobs import repository as jobs
 from postvak.kit import clock
 from postvak.messages.models import Message
 from postvak.notifications import content, repository, rules
@@ -278,3 +279,26 @@ def _uuid(text: str):
     import uuid
 
     return uuid.UUID(text)
+
+
+def test_a_batch_sends_only_in_the_first_half_of_its_lease_counted_from_its_claim(
+    runtime, client, sender, bsns, three
+):
+    """Whatever delayed a batch (a claim waiting for a lock, a slow prepare), it never sends past half
+    its lease: the other half is for recording, so no other worker claims a job sent and not yet
+    recorded. The jobs it did not reach are handed back, a retry that is not a failure."""
+    with notifying(runtime) as (sink, worker):
+        ids = [deliver(client, sender, bsns[n], f"LATE-{n}") for n in range(3)]
+        with runtime.database.unit_of_work() as session:
+            claimed = jobs.claim(session, "notify-email", T0, timedelta(seconds=300), 10, MAX_FAILURES).jobs
+        at(T0 + timedelta(seconds=151))
+        worker.lanes[1].run(claimed)
+        assert sink.messages == []
+        for message_id in ids:
+            job = stored_job(runtime, f"notify-email:new:{message_id}")
+            assert (
+                job.last_error == "the batch took too long" and job.failures == 0 and job.locked_until is None
+            )
+        worker.drain()
+    assert sent_ids(sink) == Counter(email_id("new", i) for i in ids)
+    assert {stored_job(runtime, f"notify-email:new:{i}").attempts for i in ids} == {2}
