@@ -302,3 +302,30 @@ def test_a_batch_sends_only_in_the_first_half_of_its_lease_counted_from_its_clai
         worker.drain()
     assert sent_ids(sink) == Counter(email_id("new", i) for i in ids)
     assert {stored_job(runtime, f"notify-email:new:{i}").attempts for i in ids} == {2}
+
+
+def test_when_writing_the_follow_ups_fails_the_send_is_recorded_alone_first(
+    runtime, client, sender, bsns, three, monkeypatch
+):
+    """The batch's write fails on one job's follow-up (its reminders): the others are written one
+    by one, and that job's send is written without them; it fails, retries only the follow-ups
+    (never the e-mail) and is parked."""
+    ids: list[str] = []
+    enqueue = jobs.enqueue
+
+    def refusing(session, rows):
+        if len(ids) == 3 and any(row["dedupe_key"] == f"notify-email:unread:{ids[1]}" for row in rows):
+            raise ValueError("value too long for type character varying(200)")
+        return enqueue(session, rows)
+
+    monkeypatch.setattr(jobs, "enqueue", refusing)
+    with notifying(runtime) as (sink, worker):
+        ids += [deliver(client, sender, bsns[n], f"FOLLOW-{n}") for n in range(3)]
+        seen, parked = run_until_parked(runtime, worker, f"notify-email:new:{ids[1]}", T0)
+    assert seen == [1, 2, 3] and parked.last_error.startswith(
+        "its follow-ups failed: ValueError: value too long"
+    )
+    assert sent_ids(sink) == Counter(email_id("new", i) for i in ids)
+    assert [told(client, sender, i) for i in ids] == [[("notified", "email")]] * 3
+    assert_finished_first_time(runtime, f"notify-email:new:{ids[0]}", f"notify-email:new:{ids[2]}")
+    assert [len(jobs_like(runtime, f"notify-email:unread:{i}")) for i in ids] == [1, 0, 1]

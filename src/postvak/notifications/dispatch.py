@@ -57,7 +57,6 @@ class _Lane:
                 "notification job parked" if failure.parked else "notification job failed",
                 job_id=failure.job.id,
                 attempt=failure.job.attempt,
-                failures=failure.job.failures + 1,
                 error=failure.error,
             )
         sent = sum(r.outcome == "sent" for r in results)
@@ -81,15 +80,19 @@ class _Lane:
         try:
             with self.database.unit_of_work(write=False) as session:
                 return service.prepare(session, self.channel, claimed, clock.now())
-        except Exception:  # noqa: BLE001 - find the job that raised; its neighbours go on
-            log.warning("preparing a batch failed; preparing its jobs one by one", channel=self.channel)
+        except Exception as exc:  # noqa: BLE001 - find the job that raised; its neighbours go on
+            log.warning(
+                "preparing a batch failed; preparing its jobs one by one",
+                channel=self.channel,
+                error=error_summary(exc),
+            )
         prepared = []
         for job in claimed:
             try:
                 with self.database.unit_of_work(write=False) as session:
                     prepared += service.prepare(session, self.channel, [job], clock.now())
             except Exception as exc:  # noqa: BLE001 - this job fails alone
-                prepared.append(service.unprepared(job, self.channel, error_summary(exc)))
+                prepared.append(service.unprepared(job, channel=self.channel, error=error_summary(exc)))
         return prepared
 
     def record(self, results: list[Result]) -> list[service.Failure]:
@@ -98,8 +101,13 @@ class _Lane:
         try:
             with self.database.unit_of_work() as session:
                 return service.record(session, results, clock.now(), **options)
-        except Exception:  # noqa: BLE001 - find the job whose record fails; the others are written
-            log.exception("recording a batch of notifications failed; recording them one by one")
+        except Exception as exc:  # noqa: BLE001 - find the job whose record fails; the others are written
+            # The summary only: a database error's full text holds the statement's parameters.
+            log.warning(
+                "recording a batch failed; recording its jobs one by one",
+                channel=self.channel,
+                error=error_summary(exc),
+            )
         failures = []
         for result in results:
             failures += self._record_alone(result, options)
@@ -118,7 +126,7 @@ class _Lane:
             error = error_summary(exc)
         with self.database.unit_of_work() as session:
             failure = service.record_unrecorded(
-                session, result, error, clock.now(), max_failures=self.max_failures
+                session, result=result, error=error, now=clock.now(), max_failures=self.max_failures
             )
         return [failure]
 
@@ -151,7 +159,6 @@ class _Lane:
         try:
             return send()
         except Exception as exc:  # noqa: BLE001 - see above
-            log.exception("handing over a notification raised", job_id=p.job.id)
             return Result(p, "unsure", error=f"it may have gone out: {error_summary(exc)}")
 
     def send(self, p: Prepared) -> Result:

@@ -145,7 +145,7 @@ def prepare(
     return prepared
 
 
-def unprepared(claimed_job: ClaimedJob, channel: str, error: str) -> Prepared:
+def unprepared(claimed_job: ClaimedJob, *, channel: str, error: str) -> Prepared:
     """A job that could not be prepared: it fails alone."""
     reason = claimed_job.payload.get("reason") if isinstance(claimed_job.payload, dict) else None
     return Prepared(claimed_job, channel, reason if isinstance(reason, str) else NEW, "error", error=error)
@@ -226,7 +226,7 @@ def record(
 
 
 def record_unrecorded(
-    session: Session, result: Result, error: str, now: datetime, *, max_failures: int = DEFAULT_MAX_FAILURES
+    session: Session, *, result: Result, error: str, now: datetime, max_failures: int = DEFAULT_MAX_FAILURES
 ) -> Failure:
     """Nothing of a job's outcome could be written: it fails alone, and one whose notification was
     sent (or may have been) is parked, so that it is never sent again without an operator."""
