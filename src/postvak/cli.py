@@ -1,4 +1,5 @@
-"""The `postvak` command: serve, work, migrate, onboard senders and citizens, rotate keys, send, demo."""
+"""The `postvak` command: serve, work, migrate, onboard senders and citizens, rotate keys, look after the
+worker's jobs, send, demo."""
 
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 senders_app = typer.Typer(help="Sender organisations and their API keys.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys.", no_args_is_help=True)
 citizens_app = typer.Typer(help="Citizens' accounts.", no_args_is_help=True)
+jobs_app = typer.Typer(help="The worker's jobs that failed or were parked.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(senders_app, name="senders")
 app.add_typer(citizens_app, name="citizens")
 app.add_typer(keys_app, name="keys")
+app.add_typer(jobs_app, name="jobs")
 
 err = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -250,6 +253,58 @@ def citizens_create(
     )
 
 
+@jobs_app.command("list")
+def jobs_list(
+    parked: bool = typer.Option(False, "--parked", help="Only parked jobs (those that wait for you)."),
+    limit: int = typer.Option(100, min=1, max=10_000, help="At most this many, the newest first."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """List the jobs that failed and are not done: retrying ones and parked ones (dead letters)."""
+    from postvak.jobs import service
+
+    runtime = _runtime()
+    with runtime.database.unit_of_work(write=False) as session:
+        views = service.failing_jobs(session, parked_only=parked, limit=limit)
+    rows = [view.as_dict() for view in views]
+    lines = [
+        f"{r['id']:>10}  {r['kind']:16} {r['state']:8} failed {r['failures']:>2} of {r['attempts']:>3} runs"
+        f"  {r['lastError'] or ''}"
+        for r in rows
+    ]
+    _emit({"jobs": rows}, as_json, lines or ["no failing or parked jobs"])
+
+
+@jobs_app.command("retry")
+def jobs_retry(
+    job_id: str, as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")
+) -> None:
+    """Run a parked (or failing, or discarded) job again now, its failures forgotten."""
+    from postvak.jobs import service
+
+    _job_command(service.retry_job, job_id, as_json, "will run again now")
+
+
+@jobs_app.command("discard")
+def jobs_discard(
+    job_id: str, as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")
+) -> None:
+    """Close a parked (or failing) job without running it."""
+    from postvak.jobs import service
+
+    _job_command(service.discard_job, job_id, as_json, "is discarded")
+
+
+def _job_command(use_case, job_id: str, as_json: bool, done: str) -> None:
+    runtime = _runtime()
+    try:
+        number = _job_id(job_id)
+        with runtime.database.unit_of_work() as session:
+            view = use_case(session, job_id=number)
+    except Problem as problem:
+        _fail(problem, as_json)
+    _emit(view.as_dict(), as_json, [f"job {view.id} ({view.kind}) {done}"])
+
+
 @keys_app.command("rotate")
 def keys_rotate(as_json: bool = typer.Option(False, "--json")) -> None:
     """Make a new key-encryption key and re-wrap every data key under it (content is not re-encrypted)."""
@@ -342,6 +397,14 @@ def _demo_sms_gateway() -> dict:
         "sms_gateway_token": token,
         "sms_callback_secret": secret,
     }
+
+
+def _job_id(text: str) -> int:
+    from postvak.errors import ValidationFailed
+
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise ValidationFailed("not a job id (a whole number)")
+    return int(text)
 
 
 def _uuid(text: str) -> uuid.UUID:

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 1.0
     # A claimed job not finished by then (its worker died) is claimed again.
     worker_lease_seconds: float = 300.0
+    # A job whose run raised (or whose worker died running it) this many times is parked: never run
+    # again until an operator retries it (`postvak jobs`). Notifications refused by the mail server
+    # are not failures: they give up after 48 hours on their own.
+    job_max_failures: int = 10
     # Notifications per second per worker process and channel (0: as fast as the server takes them).
     # A mass mailing then reaches the mail relay and the SMS gateway at a pace they can carry.
     notify_email_per_second: float = 200.0

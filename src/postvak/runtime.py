@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from postvak.auth.service import forget_expired_throttles
 from postvak.blobs.filesystem import FilesystemBlobStore
 from postvak.blobs.store import BlobStore
 from postvak.config import Settings
@@ -60,7 +61,8 @@ def job_handlers() -> dict:
 
 
 def build_worker(runtime: Runtime) -> Worker:
-    """The worker with all its lanes: single jobs, e-mail notifications, SMS notifications."""
+    """The worker with all its lanes (single jobs, e-mail notifications, SMS notifications) and its
+    hourly housekeeping (finished jobs, expired log-in throttles)."""
     lanes = [
         EmailLane(runtime.database, runtime.settings),
         SmsLane(runtime.database, runtime.settings, runtime.sms),
@@ -71,4 +73,6 @@ def build_worker(runtime: Runtime) -> Worker:
         lanes=lanes,
         poll_seconds=runtime.settings.worker_poll_seconds,
         lease=timedelta(seconds=runtime.settings.worker_lease_seconds),
+        max_failures=runtime.settings.job_max_failures,
+        chores={"throttles": forget_expired_throttles},
     )

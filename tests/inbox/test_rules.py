@@ -142,3 +142,10 @@ def test_removal_and_activation_events():
     assert rules.activation_events(["accepted", "unreachable"]) == ["delivered"]
     assert rules.activation_events(["accepted", "delivered"]) == []
     assert rules.activation_events(["accepted", "scheduled"]) == []
+
+
+@given(st.datetimes(timezones=st.just(UTC)))
+def test_bin_dates_answer_for_any_moment(binned_at):
+    assert rules.restorable_until(binned_at) >= binned_at
+    assert rules.purge_job_due(binned_at) >= rules.restorable_until(binned_at)
+    assert rules.bin_cutoff(binned_at) <= binned_at

@@ -1,6 +1,6 @@
 """Notification rules as pure functions: the text, the retry schedule, the reminders."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -222,3 +222,68 @@ def test_a_reminder_of_a_sensitive_letter_stays_generic_and_says_it_is_unread():
     assert rules.headline(sensitive, "nl", reminder=True) == (
         "Herinnering: u hebt een bericht van Gemeente Utrecht nog niet gelezen"
     )
+
+
+# Totality: every rule answers for any date a sender can store and any moment a clock can show ------
+
+any_moment = st.datetimes(timezones=st.just(UTC))
+any_date = st.one_of(st.dates(), st.sampled_from([date.min, date(1, 1, 2), date(1, 1, 6), date.max]))
+any_days = st.integers(1, 90)
+
+
+@given(any_moment, st.one_of(st.none(), any_date), any_days)
+def test_reminder_times_answer_for_any_date(delivered, due, days):
+    times = rules.reminder_times(delivered, due, days)
+    assert set(times) <= {"unread", "due-date"}
+    assert all(at >= delivered for at in times.values())
+    if due is not None:
+        deadline = datetime.combine(due, datetime.min.time(), tzinfo=UTC)
+        assert all(at < deadline for at in times.values())  # nothing after the deadline
+    if "due-date" in times:
+        assert times["due-date"] - delivered >= timedelta(days=1)
+
+
+def test_a_deadline_long_past_plans_no_reminders_and_one_far_ahead_plans_both():
+    delivered = datetime(2027, 3, 1, 9, tzinfo=UTC)
+    assert rules.reminder_times(delivered, date(1, 1, 2)) == {}
+    assert rules.reminder_times(delivered, date.min) == {}
+    far = rules.reminder_times(delivered, date.max)
+    assert far["unread"] == delivered + timedelta(days=7)
+    assert far["due-date"] == datetime(9999, 12, 26, 8, 0, tzinfo=UTC)  # 09:00 in Amsterdam (CET)
+
+
+@given(any_moment, any_moment, st.one_of(st.none(), any_date), kinds, any_days, st.booleans())
+def test_reminder_due_answers_for_any_date(delivered, now, due, sent, days, read):
+    kind = rules.reminder_due(
+        delivered_at=delivered, read=read, reminders_sent=sent, due_date=due, now=now, unread_days=days
+    )
+    assert kind in (None, "unread", "due-date")
+
+
+@given(any_moment, any_moment, st.integers(-5, 10**6), st.floats(0, 0.999))
+def test_next_attempt_answers_for_any_moment(first_try, now, attempt, jitter):
+    due = rules.next_attempt(first_try, attempt, now, jitter)
+    assert due is None or due >= now
+
+
+@given(any_moment)
+def test_the_next_digest_is_never_in_the_past(now):
+    assert rules.next_digest_at(now) >= now
+
+
+@given(any_date, st.sampled_from([rules.REMINDER_HOUR, rules.DIGEST_HOUR, time.min, time.max]))
+def test_a_local_hour_exists_for_every_day(day, hour):
+    at = rules.at_local_hour(day, hour)
+    assert at.tzinfo is not None and abs(at.date() - day) <= timedelta(days=1)
+
+
+@given(
+    st.sampled_from(["new", "unread", "due-date"]),
+    st.sampled_from(["email", "sms"]),
+    any_moment,
+    any_moment,
+    st.one_of(st.none(), any_date),
+)
+def test_decisions_answer_for_any_date(reason, channel, delivered, now, due):
+    situation = _situation(reason=reason, delivered_at=delivered, due_date=due, asks_nothing=due is None)
+    assert rules.decide(situation, channel, now) in ("send", "skip", "digest")

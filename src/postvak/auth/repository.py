@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from postvak.auth.models import LoginEvent, Throttle, WebSession
@@ -149,16 +150,31 @@ def lock_throttles(session: Session, keys: list[str], now: datetime) -> dict[str
 
 
 def save_throttle(session: Session, key: str, state: ThrottleState) -> None:
-    session.execute(
-        update(Throttle)
-        .where(Throttle.key == key)
-        .values(
-            failures=state.failures,
-            window_started_at=state.window_started_at,
-            blocked_until=state.blocked_until,
-        )
-        .execution_options(synchronize_session=False)
+    """Written whether or not the row is still there: housekeeping may have deleted a quiet throttle
+    between lock_throttles' insert and its lock (PostgreSQL), and the attempt must still count."""
+    values = {
+        "failures": state.failures,
+        "window_started_at": state.window_started_at,
+        "blocked_until": state.blocked_until,
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Throttle).values(key=key, **values)
+    session.execute(statement.on_conflict_do_update(index_elements=["key"], set_=values))
+
+
+def delete_quiet_throttles(session: Session, quiet_since: datetime, limit: int) -> int:
+    """Delete up to `limit` throttles with no window and no block after `quiet_since`; returns how many.
+    The condition is checked again as rows are deleted: one counted meanwhile is kept."""
+    quiet = (Throttle.window_started_at <= quiet_since) & or_(
+        Throttle.blocked_until.is_(None), Throttle.blocked_until <= quiet_since
     )
+    keys = list(session.scalars(select(Throttle.key).where(quiet).limit(limit)))
+    if not keys:
+        return 0
+    result = session.execute(
+        delete(Throttle).where(Throttle.key.in_(keys), quiet).execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def delete_throttles(session: Session, keys: list[str]) -> None:

@@ -251,6 +251,12 @@ def take_back(
     return ThrottleState(max(0, current.failures - 1), current.window_started_at, blocked_until)
 
 
+def throttles_quiet_since(now: datetime) -> datetime:
+    """A throttle whose window began and whose block ended at or before this moment counts for
+    nothing any more (its next attempt starts a new window), so it can be forgotten."""
+    return now - THROTTLE_WINDOW
+
+
 def _window_over(state: ThrottleState, now: datetime) -> bool:
     quiet_since = max(state.window_started_at, state.blocked_until or state.window_started_at)
     return now - quiet_since >= THROTTLE_WINDOW

@@ -218,6 +218,12 @@ def take_back_attempt(session: Session, claim: Claim, keys: list[str]) -> None:
             repository.save_throttle(session, key, state)
 
 
+def forget_expired_throttles(session: Session, *, limit: int = 10_000) -> int:
+    """One bounded step of the worker's housekeeping: forget up to `limit` throttles that count for
+    nothing any more (an address or account quiet for 15 minutes); returns how many."""
+    return repository.delete_quiet_throttles(session, rules.throttles_quiet_since(clock.now()), limit)
+
+
 # --- the password step -----------------------------------------------------------------------
 
 

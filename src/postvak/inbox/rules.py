@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 
+from postvak.kit import moments
 from postvak.kit.ids import parse_id
 from postvak.messages.rules import InvalidTransition, current_status, status_after
 
@@ -128,7 +129,7 @@ def is_overdue(due_date: date | None, today: date) -> bool:
 
 
 def restorable_until(binned_at: datetime) -> datetime:
-    return binned_at + timedelta(days=BIN_DAYS)
+    return moments.shift_days(binned_at, BIN_DAYS)
 
 
 def purge_due(binned_at: datetime, now: datetime) -> bool:
@@ -138,14 +139,14 @@ def purge_due(binned_at: datetime, now: datetime) -> bool:
 
 def bin_cutoff(now: datetime) -> datetime:
     """Letters binned at or before this moment are due to be purged."""
-    return now - timedelta(days=BIN_DAYS)
+    return moments.shift_days(now, -BIN_DAYS)
 
 
 def purge_job_due(binned_at: datetime) -> datetime:
     """When the purge job runs: at the first full hour after the 30 days, so one job serves a whole hour."""
     due = restorable_until(binned_at)
     hour = due.replace(minute=0, second=0, microsecond=0)
-    return hour if hour == due else hour + timedelta(hours=1)
+    return hour if hour == due else moments.shift(hour, timedelta(hours=1))
 
 
 # Folders ------------------------------------------------------------------------------------

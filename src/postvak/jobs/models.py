@@ -8,19 +8,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from postvak.db import Base
 from postvak.kit.sqltypes import BigId, UtcDateTime
 
+# A job is open until it is done or parked; only open jobs are claimed.
+OPEN = "done_at IS NULL AND parked_at IS NULL"
+# Jobs that failed at least once and are not done (retrying or parked): what an operator looks at.
+FAILING = "done_at IS NULL AND failures > 0"
+
 
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
         # Workers claim one kind at a time, so that a million due notifications never stand in
         # front of a letter that must be published now.
-        Index(
-            "ix_jobs_kind_due",
-            "kind",
-            "due_at",
-            postgresql_where=text("done_at IS NULL"),
-            sqlite_where=text("done_at IS NULL"),
-        ),
+        Index("ix_jobs_kind_due", "kind", "due_at", postgresql_where=text(OPEN), sqlite_where=text(OPEN)),
+        Index("ix_jobs_failing", "id", postgresql_where=text(FAILING), sqlite_where=text(FAILING)),
         {"sqlite_autoincrement": True},
     )
 
@@ -29,7 +29,14 @@ class Job(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     payload: Mapped[dict] = mapped_column(JSON)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims, counted when claimed
+    # Runs that raised, or whose lease ran out (the worker died or took too long): a job that
+    # fails job_max_failures times is parked. A notification the mail server asks to retry is
+    # not a failure; notifications give up after 48 hours on their own.
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)  # leased to a worker until
-    last_error: Mapped[str | None] = mapped_column(String(1000))
+    last_error: Mapped[str | None] = mapped_column(String(1000))  # error class and a short message
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Parked (dead-lettered): never claimed again until an operator retries it; a parked job that
+    # is also done was discarded by an operator.
+    parked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

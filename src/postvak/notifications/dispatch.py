@@ -3,19 +3,23 @@ provider, each at a steady configurable rate, in batches whose outcome is commit
 
 A crash after the server accepted an e-mail and before the batch's commit sends that e-mail
 again on the next run, with the same Message-ID: duplicates are recognisable, none is lost.
+An exception is another matter: one job that raises (in preparing, composing or recording) fails
+alone, and the outcome of every other job of its batch is committed; a send is never repeated
+because something after it raised (see service.record).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 import structlog
 
 from postvak.config import Settings
 from postvak.db import Database
 from postvak.jobs.repository import ClaimedJob
+from postvak.jobs.rules import error_summary
 from postvak.kit import clock
 from postvak.kit.mail import MailError, MailRefused, MailTransport, OutgoingMail, mail_domain, open_transport
 from postvak.kit.ratelimit import Pace
@@ -39,24 +43,100 @@ class _Lane:
         self.kinds = (JOB_KINDS[self.channel],)
         self.name = f"notify-{self.channel}"
         self.base_url = settings.base_url.rstrip("/")
-        # Past this share of the lease another worker may claim the batch: what is left waits for it.
-        self.sending_time = timedelta(seconds=settings.worker_lease_seconds * 0.8)
+        self.max_failures = settings.job_max_failures
+        # Sending stops halfway through the lease: the rest of the batch waits for the next round,
+        # and the other half of the lease is left for recording the outcome, however slowly that
+        # goes, so that no other worker claims a job this one has sent and not yet recorded.
+        self.lease = timedelta(seconds=settings.worker_lease_seconds)
 
     def run(self, claimed: list[ClaimedJob]) -> None:
-        with self.database.unit_of_work(write=False) as session:
-            prepared = service.prepare(session, self.channel, claimed, clock.now())
-        results = self.send_all(prepared)
-        with self.database.unit_of_work() as session:
-            service.record(session, results, clock.now(), sms_reports=self.reports_delivery)
+        results = self.send_all(self.prepare(claimed), self._stop_sending_at(claimed))
+        failures = self.record(results)
+        for failure in failures:
+            log.warning(
+                "notification job parked" if failure.parked else "notification job failed",
+                job_id=failure.job.id,
+                attempt=failure.job.attempt,
+                error=failure.error,
+            )
         sent = sum(r.outcome == "sent" for r in results)
         retried = sum(r.outcome == "retry" for r in results)
-        log.info("notifications handled", channel=self.channel, jobs=len(results), sent=sent, retry=retried)
+        log.info(
+            "notifications handled",
+            channel=self.channel,
+            jobs=len(results),
+            sent=sent,
+            retry=retried,
+            failed_jobs=len(failures),
+        )
 
-    def send_all(self, prepared: Sequence[Prepared]) -> list[Result]:
+    def _stop_sending_at(self, claimed: list[ClaimedJob]) -> datetime:
+        ends = [j.leased_until for j in claimed if j.leased_until is not None]
+        return (min(ends) if ends else clock.now() + self.lease) - self.lease / 2
+
+    def prepare(self, claimed: list[ClaimedJob]) -> list[Prepared]:
+        """The batch prepared together; if that raises, each job alone, and one that still raises
+        fails alone (a payload that is not what it should be, a letter that cannot be read)."""
+        try:
+            with self.database.unit_of_work(write=False) as session:
+                return service.prepare(session, self.channel, claimed, clock.now())
+        except Exception as exc:  # noqa: BLE001 - find the job that raised; its neighbours go on
+            log.warning(
+                "preparing a batch failed; preparing its jobs one by one",
+                channel=self.channel,
+                error=error_summary(exc),
+            )
+        prepared = []
+        for job in claimed:
+            try:
+                with self.database.unit_of_work(write=False) as session:
+                    prepared += service.prepare(session, self.channel, [job], clock.now())
+            except Exception as exc:  # noqa: BLE001 - this job fails alone
+                prepared.append(service.unprepared(job, channel=self.channel, error=error_summary(exc)))
+        return prepared
+
+    def record(self, results: list[Result]) -> list[service.Failure]:
+        """The batch's outcomes in one transaction; if that write fails, each job's alone."""
+        options = {"sms_reports": self.reports_delivery, "max_failures": self.max_failures}
+        try:
+            with self.database.unit_of_work() as session:
+                return service.record(session, results, clock.now(), **options)
+        except Exception as exc:  # noqa: BLE001 - find the job whose record fails; the others are written
+            # The summary only: a database error's full text holds the statement's parameters.
+            log.warning(
+                "recording a batch failed; recording its jobs one by one",
+                channel=self.channel,
+                error=error_summary(exc),
+            )
+        failures = []
+        for result in results:
+            failures += self._record_alone(result, options)
+        return failures
+
+    def _record_alone(self, result: Result, options: dict) -> list[service.Failure]:
+        try:
+            with self.database.unit_of_work() as session:
+                return service.record(session, [result], clock.now(), **options)
+        except Exception as exc:  # noqa: BLE001 - then its outcome without the follow-ups
+            error = f"its follow-ups failed: {error_summary(exc)}"
+        try:
+            with self.database.unit_of_work() as session:
+                return service.record(session, [result], clock.now(), follow_ups_failed=error, **options)
+        except Exception as exc:  # noqa: BLE001 - then only the job's own end
+            error = error_summary(exc)
+        with self.database.unit_of_work() as session:
+            failure = service.record_unrecorded(
+                session, result=result, error=error, now=clock.now(), max_failures=self.max_failures
+            )
+        return [failure]
+
+    def send_all(self, prepared: Sequence[Prepared], stop_at: datetime | None = None) -> list[Result]:
         results, unreachable = [], None
-        stop_at = clock.now() + self.sending_time
+        stop_at = stop_at or clock.now() + self.lease / 2
         for p in prepared:
-            if p.decision != "send":
+            if p.decision == "error":
+                results.append(Result(p, "error", error=p.error))
+            elif p.decision != "send":
                 results.append(Result(p, "digest" if p.decision == "digest" else "skipped"))
             elif unreachable:  # one connection failure says enough about the rest of the batch
                 results.append(self._try_again(p, unreachable))
@@ -66,13 +146,20 @@ class _Lane:
                 self.pace.wait()
                 try:
                     result = self.send(p)
-                except Exception as exc:  # noqa: BLE001 - one bad notification must not stall its batch
-                    log.exception("notification could not be sent", job_id=p.job.id)
-                    result = self._try_again(p, f"internal error: {type(exc).__name__}")
+                except Exception as exc:  # noqa: BLE001 - composing it raised: nothing went out
+                    result = Result(p, "error", error=error_summary(exc))
                 if result.outcome == "retry" and result.error.startswith("unreachable"):
                     unreachable = result.error
                 results.append(result)
         return results
+
+    def hand_over(self, p: Prepared, send: Callable[[], Result]) -> Result:
+        """Run the call that hands the notification over. An exception other than the channel's own
+        means it may have gone out: the job is parked rather than sent again."""
+        try:
+            return send()
+        except Exception as exc:  # noqa: BLE001 - see above
+            return Result(p, "unsure", error=f"it may have gone out: {error_summary(exc)}")
 
     def send(self, p: Prepared) -> Result:
         raise NotImplementedError
@@ -109,9 +196,12 @@ class EmailLane(_Lane):
         self._transport: MailTransport | None = None
 
     def send(self, p: Prepared) -> Result:
-        mail = self.compose(p)
+        mail, transport = self.compose(p), self.transport
+        return self.hand_over(p, lambda: self._deliver(p, mail, transport))
+
+    def _deliver(self, p: Prepared, mail: OutgoingMail, transport: MailTransport) -> Result:
         try:
-            self.transport.send(mail)
+            transport.send(mail)
         except MailRefused as exc:
             if exc.permanent:
                 return Result(p, "failed", error=str(exc))
@@ -161,9 +251,12 @@ class SmsLane(_Lane):
         self.reports_delivery = getattr(provider, "reports_delivery", False)
 
     def send(self, p: Prepared) -> Result:
-        reference = f"{p.reason}.{p.state.message_id}"
+        reference, text = f"{p.reason}.{p.state.message_id}", content.notice_sms(self.notice(p))
+        return self.hand_over(p, lambda: self._deliver(p, text, reference))
+
+    def _deliver(self, p: Prepared, text: str, reference: str) -> Result:
         try:
-            provider_id = self.provider.send(p.reader.phone, content.notice_sms(self.notice(p)), reference)
+            provider_id = self.provider.send(p.reader.phone, text, reference)
         except SmsFailed as exc:
             if exc.permanent:
                 return Result(p, "failed", error=str(exc))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from postvak.kit import moments
 from postvak.senders.rules import DEFAULT_UNREAD_REMINDER_DAYS
 
 EMAIL, SMS = "email", "sms"
@@ -101,8 +102,8 @@ def next_attempt(first_try: datetime, attempt: int, now: datetime, jitter: float
     `jitter` in [0, 1) spreads retries: the wait is between half and all of 30 s · 2^(attempt-1),
     which stops doubling at 30 minutes.
     """
-    wait = min(FIRST_RETRY * (2 ** min(attempt - 1, 20)), LONGEST_WAIT) * (0.5 + jitter / 2)
-    due = now + wait
+    wait = min(FIRST_RETRY * (2 ** min(max(attempt, 1) - 1, 20)), LONGEST_WAIT) * (0.5 + jitter / 2)
+    due = moments.shift(now, wait)
     return None if due - first_try > GIVE_UP_AFTER else due
 
 
@@ -119,12 +120,10 @@ def reminder_due(
     if read or "due-date" in reminders_sent:  # the due-date reminder is the last one
         return None
     if due_date is not None:
-        last_call = (
-            datetime.combine(due_date, datetime.min.time(), tzinfo=now.tzinfo) - LAST_REMINDER_BEFORE_DUE
-        )
-        if last_call <= now < datetime.combine(due_date, datetime.min.time(), tzinfo=now.tzinfo):
+        deadline = datetime.combine(due_date, time.min, tzinfo=now.tzinfo)
+        if moments.shift(deadline, -LAST_REMINDER_BEFORE_DUE) <= now < deadline:
             return "due-date"
-    if "unread" not in reminders_sent and now >= delivered_at + timedelta(days=unread_days):
+    if "unread" not in reminders_sent and now >= moments.shift_days(delivered_at, unread_days):
         return "unread"
     return None
 
@@ -136,9 +135,9 @@ def reminder_times(
     five days before the deadline. The deadline reminder is the last one: an unread reminder that
     would come after it (or after the deadline) is dropped, and so is a deadline reminder for a
     letter delivered less than a day before it."""
-    times = {UNREAD: delivered_at + timedelta(days=unread_days)}
+    times = {UNREAD: moments.shift_days(delivered_at, unread_days)}
     if due_date is not None:
-        last_call = at_local_hour(due_date - LAST_REMINDER_BEFORE_DUE, REMINDER_HOUR)
+        last_call = at_local_hour(moments.day_shift(due_date, -LAST_REMINDER_BEFORE_DUE.days), REMINDER_HOUR)
         deadline = datetime.combine(due_date, time.min, tzinfo=UTC)
         if last_call - delivered_at >= timedelta(days=1):
             times[DUE_DATE] = last_call
@@ -148,14 +147,18 @@ def reminder_times(
 
 
 def at_local_hour(day: date, hour: time) -> datetime:
-    return datetime.combine(day, hour, tzinfo=LOCAL_TIME).astimezone(UTC)
+    """That hour of that day in the Netherlands, in UTC (clamped at the ends of the calendar)."""
+    return moments.in_utc(day, hour, LOCAL_TIME)
 
 
 def next_digest_at(now: datetime) -> datetime:
-    """The next daily digest: today at 17:00 in the Netherlands, or tomorrow once that has passed."""
-    today = now.astimezone(LOCAL_TIME).date()
+    """The next daily digest: today at 17:00 in the Netherlands, or tomorrow once that has passed
+    (on the calendar's last day, whose tomorrow does not exist: its last moment)."""
+    today = moments.local_date(now, LOCAL_TIME)
     at = at_local_hour(today, DIGEST_HOUR)
-    return at if at > now else at_local_hour(today + timedelta(days=1), DIGEST_HOUR)
+    if at > now:
+        return at
+    return at_local_hour(today + timedelta(days=1), DIGEST_HOUR) if today < date.max else moments.LATEST
 
 
 @dataclass(frozen=True)
