@@ -8,7 +8,7 @@ from postvak.api.v1.deps import current_sender, runtime_of
 from postvak.api.v1.openapi import json_response, problem_responses
 from postvak.errors import Forbidden, RateLimited, Unauthorized, ValidationFailed
 from postvak.messages import service as messages
-from postvak.messages.schemas import EventFeedOut
+from postvak.messages.schemas import FEED_CURSOR_PATTERN, EventFeedOut
 from postvak.senders.models import Sender
 
 router = APIRouter(tags=["events"])
@@ -29,7 +29,12 @@ router = APIRouter(tags=["events"])
 )
 async def list_events(
     request: Request,
-    after: str | None = Query(default=None, max_length=200, description="A nextCursor from before."),
+    after: str | None = Query(
+        default=None,
+        description="A nextCursor from before; without it the feed starts at the first event.",
+        # Declared only: the service checks it, and says which cursor it expected.
+        json_schema_extra={"pattern": FEED_CURSOR_PATTERN},
+    ),
     limit: int = Query(default=100, ge=1, le=1000),
     sender: Sender = Depends(current_sender),
 ) -> Response:
