@@ -69,6 +69,7 @@ MessageType = Text(MESSAGE_TYPE_MAX_LENGTH)
 Body = Text(None, multiline=True)  # its limit is in bytes (1 MiB of UTF-8), answered with 413
 RecipientValue = Text(32, min_length=0)  # an empty one is an invalid recipient, like any wrong length
 NotificationText = Text(500, multiline=True, min_length=0)  # e-mails show its paragraphs
+AttachmentId = Text(None, min_length=0)  # any other string is simply an id that is not found
 # Trimmed, but its length is judged as sent, so that the document's maxLength is the truth.
 ShortText = Annotated[Text(100), AfterValidator(str.strip), AfterValidator(_not_blank)]
 
@@ -207,7 +208,7 @@ class AttachmentIn(ApiModel):
         }
     )
 
-    attachment_id: str | None = Field(default=None, description="From POST /attachments.")
+    attachment_id: AttachmentId | None = Field(default=None, description="From POST /attachments.")
     file_name: FileName | None = Field(
         default=None, description="The name citizens see; with attachmentId it replaces the uploaded name."
     )

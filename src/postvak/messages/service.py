@@ -29,7 +29,7 @@ from postvak.kit.bsn import bsn_problem
 from postvak.kit.crypto import IntegrityError, KeyRing, Sealed
 from postvak.kit.ids import new_id, parse_id
 from postvak.kit.pagination import decode_cursor, encode_cursor
-from postvak.kit.text import escape_controls
+from postvak.kit.text import escape_controls, text_problem
 from postvak.messages import repository, rules
 from postvak.messages.models import Message
 from postvak.messages.schemas import (
@@ -101,6 +101,13 @@ def describe_validation_error(exc: ValidationError) -> str:
     for part in error["loc"]:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "model_type":
+        message = "must be a JSON object"
+    elif error["type"] == "string_unicode" and isinstance(error["input"], str):
+        # A lone surrogate, which no text can hold: in a value, or (at the top) in a member's name.
+        message = text_problem(error["input"]) or message
+        if not path:
+            path, message = error["input"], f"not a member of a letter ({message})"
     return f"{escape_controls(path) or 'body'}: {message}"
 
 

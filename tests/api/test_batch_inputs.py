@@ -1,0 +1,109 @@
+"""Bad input at POST /api/v1/message-batches: an odd letter is rejected alone with its exact problem,
+its neighbours are stored, and the envelope itself is checked as precisely."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from postvak.kit import clock
+from postvak.messages.models import Message
+from tests.support.letters import letter
+from tests.support.logcheck import bsns_in
+from tests.support.odd_letters import ODD_LETTERS, raw_controls_in
+from tests.support.problems import assert_problem, assert_problem_document
+
+URL = "/api/v1/message-batches"
+
+
+def _stored_references(runtime) -> list[str]:
+    with runtime.database.unit_of_work(write=False) as session:
+        return sorted(session.scalars(select(Message.sender_reference)))
+
+
+def _post(client, sender, body: bytes):
+    return client.post(URL, content=body, headers={**sender.headers, "Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize("odd", ODD_LETTERS, ids=[o.name for o in ODD_LETTERS])
+def test_an_odd_letter_is_rejected_alone_between_good_ones(client, sender, runtime, bsns, odd, capfd, caplog):
+    odd_item = odd.encoded(letter(bsns[1], "ODD-1")).decode()
+    good = [json.dumps(letter(bsns[n], f"GOOD-{n}"), ensure_ascii=True) for n in (0, 2)]
+    body = f'{{"messages": [{good[0]}, {odd_item}, {good[1]}]}}'.encode()
+    response = _post(client, sender, body)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [(r["index"], r["outcome"]) for r in results] == [(0, "created"), (1, "rejected"), (2, "created")]
+    problem = assert_problem_document(results[1]["problem"], odd.slug, odd.status)
+    assert problem["detail"].startswith(f"{odd.field}: "), problem["detail"]
+    assert odd.says in problem["detail"]
+    assert problem["instance"] == f"{URL}#/messages/1"
+    assert results[1]["id"] is None
+    assert _stored_references(runtime) == ["GOOD-0", "GOOD-2"]
+    out, err = capfd.readouterr()
+    logged = out + err + caplog.text
+    assert bsns_in(logged) == []
+    assert raw_controls_in(logged) == []
+
+
+@pytest.mark.parametrize(
+    ("item", "says"),
+    [
+        ("a letter", "JSON object"),
+        (42, "JSON object"),
+        (None, "JSON object"),
+        ([], "JSON object"),
+        (True, ""),
+    ],
+)
+def test_an_item_that_is_not_an_object_is_rejected_alone(client, sender, runtime, bsns, item, says):
+    items = [letter(bsns[0], "GOOD-0"), item, letter(bsns[2], "GOOD-2")]
+    results = client.post(URL, json={"messages": items}, headers=sender.headers).json()["results"]
+    assert [r["outcome"] for r in results] == ["created", "rejected", "created"]
+    assert says in assert_problem_document(results[1]["problem"], "validation-failed", 422)["detail"]
+    assert _stored_references(runtime) == ["GOOD-0", "GOOD-2"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"[]", "body"),
+        (b'"messages"', "body"),
+        (b"{}", "messages"),
+        (b'{"messages": []}', "messages"),
+        (b'{"messages": {}}', "messages"),
+        (b'{"messages": null}', "messages"),
+        (b'{"messages": "[]"}', "messages"),
+        (b'{"messages": [{}], "dryRun": true}', "dryRun"),
+        (b'{"messages": [{}], "\\ud800": 1}', "\\ud800"),
+        (b'{"messages": [{}], "\\u001b[2J": 1}', "\\x1b[2J"),
+        (b'{"messages": [', "body"),
+        (b'{"messages": [NaN]}', "body"),
+        (b'{"messages": ["\xff"]}', "body"),
+    ],
+)
+def test_a_broken_envelope_is_refused_whole(client, sender, runtime, body, field, capfd):
+    problem = assert_problem(_post(client, sender, body), "validation-failed", 422)
+    assert problem["detail"].startswith(f"{field}: "), problem["detail"]
+    assert _stored_references(runtime) == []
+    out, err = capfd.readouterr()
+    assert raw_controls_in(out + err) == []
+
+
+def test_a_stored_letter_is_answered_after_its_dates_passed_and_a_new_one_is_not(
+    client, sender, runtime, bsns
+):
+    start = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    clock.set_clock(lambda: start)
+    dated = letter(bsns[0], "DATED", dueDate="2027-03-10", publishAt="2027-03-02T08:00:00-05:00")
+    first = client.post(URL, json={"messages": [dated]}, headers=sender.headers).json()["results"]
+    assert first[0]["outcome"] == "created"
+    clock.set_clock(lambda: start + timedelta(days=30))
+    items = [dated, {**dated, "senderReference": "DATED-NEW"}, letter(bsns[1], "UNDATED")]
+    results = client.post(URL, json={"messages": items}, headers=sender.headers).json()["results"]
+    assert [r["outcome"] for r in results] == ["existing", "rejected", "created"]
+    assert results[0]["id"] == first[0]["id"]
+    problem = assert_problem_document(results[1]["problem"], "validation-failed", 422)
+    assert problem["detail"] == "dueDate: lies in the past: a new letter's dueDate is 2027-03-30 or later"
+    assert _stored_references(runtime) == ["DATED", "UNDATED"]
