@@ -2,6 +2,7 @@
 problem naming the field, nothing stored, a clean log; and the null members many clients send."""
 
 import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -236,8 +237,6 @@ INLINE = [
 def test_an_odd_inline_attachment_gets_its_exact_problem(
     client, sender, runtime, bsns, name, attachments, slug, status, field, says, capfd, caplog
 ):
-    import json
-
     body = json.dumps(letter(bsns[0], "INLINE", attachments=attachments), ensure_ascii=True).encode()
     response = client.post(
         "/api/v1/messages", content=body, headers={**sender.headers, "Content-Type": "application/json"}

@@ -1,9 +1,12 @@
 """Bad input at POST /api/v1/messages: each odd letter gets its exact problem, stores nothing, logs clean."""
 
+from datetime import UTC, date, datetime, timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from postvak.attachments.models import Blob
+from postvak.kit import clock
 from postvak.messages.models import Message
 from tests.support.letters import letter
 from tests.support.logcheck import bsns_in
@@ -77,10 +80,6 @@ def test_multi_line_text_keeps_its_tabs_and_line_breaks_and_right_to_left_script
 
 
 def test_a_retry_of_a_stored_letter_is_answered_after_its_dates_have_passed(client, sender, runtime, bsns):
-    from datetime import UTC, date, datetime, timedelta
-
-    from postvak.kit import clock
-
     start = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
     clock.set_clock(lambda: start)
     sent = letter(bsns[0], "ODD-LATER", dueDate="2027-03-31", publishAt="2027-03-02T07:00:00+01:00")
