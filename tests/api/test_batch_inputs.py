@@ -12,7 +12,7 @@ from postvak.messages.models import Message
 from tests.support.letters import letter
 from tests.support.logcheck import bsns_in
 from tests.support.odd_letters import ODD_LETTERS, raw_controls_in
-from tests.support.problems import assert_problem, assert_problem_document
+from tests.support.problems import PROBLEM_MEMBERS, assert_problem, assert_problem_document
 
 URL = "/api/v1/message-batches"
 
@@ -26,21 +26,33 @@ def _post(client, sender, body: bytes):
     return client.post(URL, content=body, headers={**sender.headers, "Content-Type": "application/json"})
 
 
-@pytest.mark.parametrize("odd", ODD_LETTERS, ids=[o.name for o in ODD_LETTERS])
-def test_an_odd_letter_is_rejected_alone_between_good_ones(client, sender, runtime, bsns, odd, capfd, caplog):
-    odd_item = odd.encoded(letter(bsns[1], "ODD-1")).decode()
-    good = [json.dumps(letter(bsns[n], f"GOOD-{n}"), ensure_ascii=True) for n in (0, 2)]
-    body = f'{{"messages": [{good[0]}, {odd_item}, {good[1]}]}}'.encode()
-    response = _post(client, sender, body)
+def test_every_odd_letter_is_rejected_alone_between_good_ones(client, sender, runtime, bsns, capfd, caplog):
+    # One batch: good, odd, good, odd, …, good. Every odd letter of the table gets its own problem.
+    items = [json.dumps(letter(bsns[0], "GOOD-0"), ensure_ascii=True)]
+    for n, odd in enumerate(ODD_LETTERS, start=1):
+        items.append(odd.encoded(letter(bsns[n], f"ODD-{n}")).decode())
+        items.append(json.dumps(letter(bsns[n], f"GOOD-{n}"), ensure_ascii=True))
+    response = _post(client, sender, f'{{"messages": [{", ".join(items)}]}}'.encode())
     assert response.status_code == 200, response.text
     results = response.json()["results"]
-    assert [(r["index"], r["outcome"]) for r in results] == [(0, "created"), (1, "rejected"), (2, "created")]
-    problem = assert_problem_document(results[1]["problem"], odd.slug, odd.status)
-    assert problem["detail"].startswith(f"{odd.field}: "), problem["detail"]
-    assert odd.says in problem["detail"]
-    assert problem["instance"] == f"{URL}#/messages/1"
-    assert results[1]["id"] is None
-    assert _stored_references(runtime) == ["GOOD-0", "GOOD-2"]
+    assert [r["index"] for r in results] == list(range(len(items)))
+    assert all(r["outcome"] == "created" and r["id"] for r in results[::2])
+    wrong = []
+    for odd, result in zip(ODD_LETTERS, results[1::2], strict=True):
+        problem = result["problem"] or {}
+        if not (
+            result["outcome"] == "rejected"
+            and result["id"] is None
+            and set(problem) == PROBLEM_MEMBERS
+            and problem.get("type", "").endswith(f"/{odd.slug}")
+            and problem.get("status") == odd.status
+            and problem.get("detail", "").startswith(f"{odd.field}: ")
+            and odd.says in problem.get("detail", "")
+            and problem.get("instance") == f"{URL}#/messages/{result['index']}"
+        ):
+            wrong.append((odd.name, result))
+    assert wrong == []
+    assert _stored_references(runtime) == sorted(f"GOOD-{n}" for n in range(len(ODD_LETTERS) + 1))
     out, err = capfd.readouterr()
     logged = out + err + caplog.text
     assert bsns_in(logged) == []

@@ -107,7 +107,7 @@ def describe_validation_error(exc: ValidationError) -> str:
         # A lone surrogate, which no text can hold: in a value, or (at the top) in a member's name.
         message = text_problem(error["input"]) or message
         if not path:
-            path, message = error["input"], f"not a member of a letter ({message})"
+            path, message = error["input"], f"not a known member ({message})"
     return f"{escape_controls(path) or 'body'}: {message}"
 
 
