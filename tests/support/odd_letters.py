@@ -82,6 +82,7 @@ ODD_LETTERS = [
     Odd("due date as a number", {"dueDate": 20270331}, "dueDate", says="YYYY-MM-DD"),
     Odd("due date empty", {"dueDate": ""}, "dueDate", says="YYYY-MM-DD"),
     Odd("due date true", {"dueDate": True}, "dueDate", says="YYYY-MM-DD"),
+    Odd("due date in Arabic-Indic digits", {"dueDate": "٢٠٢٧-٠٣-٣١"}, "dueDate", says="YYYY-MM-DD"),
     # moments and their offsets
     Odd("publishAt without an offset", {"publishAt": "2027-01-05T07:00:00"}, "publishAt", says="offset"),
     Odd("publishAt with a space", {"publishAt": "2027-01-05 07:00:00Z"}, "publishAt", says="RFC 3339"),
@@ -99,6 +100,12 @@ ODD_LETTERS = [
     ),
     Odd("publishAt 400 days ahead", {"publishAt": _moment(timedelta(days=400))}, "publishAt", says="a year"),
     Odd("publishAt as Unix seconds", {"publishAt": 1799996400}, "publishAt", says="RFC 3339"),
+    Odd(
+        "publishAt in full-width digits",
+        {"publishAt": "２０２７-01-05T07:00:00Z"},
+        "publishAt",
+        says="RFC 3339",
+    ),
     Odd("publishAt as an ISO week", {"publishAt": "2027-W01-1T07:00:00Z"}, "publishAt", says="RFC 3339"),
     # control and bidirectional-control characters
     Odd("right-to-left override", {"subject": "factuur\u202efdp.exe"}, "subject", says="U+202E"),

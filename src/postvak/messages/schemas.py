@@ -47,8 +47,8 @@ def _refuse_bad_text(multiline: bool):
     return AfterValidator(check)
 
 
-def Text(max_length: int | None, *, multiline: bool = False, min_length: int = 1) -> Any:  # noqa: N802 - a type
-    """A string of `min_length` to `max_length` characters that passes kit.text's rule."""
+def checked_text(max_length: int | None, *, multiline: bool = False, min_length: int = 1) -> Any:
+    """The type of a string of `min_length` to `max_length` characters that passes kit.text's rule."""
     return Annotated[
         str,
         StringConstraints(min_length=min_length, max_length=max_length),
@@ -63,15 +63,15 @@ def _not_blank(value: str) -> str:
     return value
 
 
-Reference = Text(64)
-Subject = Text(255)
-MessageType = Text(MESSAGE_TYPE_MAX_LENGTH)
-Body = Text(None, multiline=True)  # its limit is in bytes (1 MiB of UTF-8), answered with 413
-RecipientValue = Text(32, min_length=0)  # an empty one is an invalid recipient, like any wrong length
-NotificationText = Text(500, multiline=True, min_length=0)  # e-mails show its paragraphs
-AttachmentId = Text(None, min_length=0)  # any other string is simply an id that is not found
+Reference = checked_text(64)
+Subject = checked_text(255)
+MessageType = checked_text(MESSAGE_TYPE_MAX_LENGTH)
+Body = checked_text(None, multiline=True)  # its limit is in bytes (1 MiB of UTF-8), answered with 413
+RecipientValue = checked_text(32, min_length=0)  # empty: an invalid recipient, like any wrong length
+NotificationText = checked_text(500, multiline=True, min_length=0)  # e-mails show its paragraphs
+AttachmentId = checked_text(None, min_length=0)  # any other string is simply an id that is not found
 # Trimmed, but its length is judged as sent, so that the document's maxLength is the truth.
-ShortText = Annotated[Text(100), AfterValidator(str.strip), AfterValidator(_not_blank)]
+ShortText = Annotated[checked_text(100), AfterValidator(str.strip), AfterValidator(_not_blank)]
 
 
 def _file_name(value: str) -> str:
@@ -90,8 +90,10 @@ FileName = Annotated[
 
 # --- dates and moments: only their JSON spelling, within plausible bounds, moments in UTC ---------
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MOMENT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
 
 
 def _date_as_sent(value: object) -> date:
