@@ -56,7 +56,7 @@ async def json_body(request: Request) -> Any:
 
 
 def _json_orjson_refused(raw: bytes, why: str) -> Any:
-    """orjson refuses a lone surrogate ("\ud800"), which JSON's grammar allows. The standard parser
+    """orjson refuses a lone surrogate ("\\ud800"), which JSON's grammar allows. The standard parser
     reads it, so that the text rule can name the field that carries it; anything else it refuses
     too is not JSON."""
     try:
