@@ -75,3 +75,19 @@ def test_reading_while_letters_arrive_misses_nothing_and_repeats_nothing(client,
     seen += rest
     ids = [e["id"] for e in seen]
     assert len(ids) == len(set(ids)) == 15 * 20 * 2
+
+
+def test_a_misspelt_or_unknown_parameter_is_refused_not_ignored(client, sender):
+    for query, field in [("afterr=x", "afterr"), ("limit=5&_=1700000000", "_"), ("=true", "")]:
+        response = client.get(f"/api/v1/events?{query}", headers=sender.headers)
+        assert response.status_code == 422, query
+        assert response.json()["detail"].startswith(f"{field}: not a parameter of this feed"), query
+
+
+def test_a_cursor_is_32_hex_digits_and_nothing_else_is_taken(client, sender, bsns):
+    client.post("/api/v1/messages", json=letter(bsns[0], "EV-CURSOR"), headers=sender.headers)
+    events, cursor = _read_until(client, sender, 2)
+    assert len(cursor) == 32 and int(cursor, 16) >= 0
+    for odd in ("", "0" * 29 + "ABC", cursor[:-1], cursor + "0", "8" + cursor[1:]):
+        response = client.get("/api/v1/events", params={"after": odd}, headers=sender.headers)
+        assert response.status_code == 422 and response.json()["detail"].startswith("after: "), odd

@@ -89,7 +89,13 @@ def test_the_limits_themselves_are_allowed(client, sender, days):
     assert _put(client, sender, "aanslag", days).json()["unreadReminderDays"] == days
 
 
-@pytest.mark.parametrize("days", [0, 91, -7, 14.5, 14.0, "14", True, None, [14]])
+@pytest.mark.parametrize("days", [56.0, 1.0, 9e1])
+def test_a_whole_number_written_with_a_fraction_is_that_number(client, sender, days):
+    # JSON Schema's "integer" includes 56.0, and the document says integer: the server agrees.
+    assert _put(client, sender, "aanslag", days).json()["unreadReminderDays"] == int(days)
+
+
+@pytest.mark.parametrize("days", [0, 91, -7, 14.5, 90.5, 0.0, "14", "14.0", True, None, [14]])
 def test_days_outside_1_to_90_or_not_whole_numbers_are_refused(client, sender, days):
     problem = assert_problem(_put(client, sender, "aanslag", days), "validation-failed", 422)
     assert problem["detail"].startswith("unreadReminderDays: ")

@@ -1,10 +1,12 @@
 """The text rule at the edge: controls, bidirectional controls, lone surrogates; escaping for logs."""
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from postvak.kit.text import escape_controls, text_problem
+from postvak.kit.text import BIDI_CONTROLS, LINE_BREAKS, escape_controls, text_pattern, text_problem
 
 
 @pytest.mark.parametrize(
@@ -58,3 +60,27 @@ def test_escaped_text_is_one_printable_line(value):
     out = escape_controls(value)
     assert "\n" not in out and "\r" not in out and "\x1b" not in out
     assert text_problem(out) is None
+
+
+_AWKWARD = sorted(BIDI_CONTROLS | LINE_BREAKS | {"\x00", "\x1b", "\x7f", "\x85", "\x9f", "\u2028", "\u2029"})
+
+
+@given(
+    st.text(
+        alphabet=st.one_of(st.characters(exclude_categories=("Cs",)), st.sampled_from(_AWKWARD)), max_size=12
+    ),
+    st.booleans(),
+)
+def test_the_documents_pattern_says_what_the_rule_says(value, multiline):
+    # The OpenAPI document declares the rule as a pattern; a JSON Schema pattern is searched for,
+    # so `$` must mean the end of the text (hence fullmatch here).
+    declared = re.fullmatch(text_pattern(multiline=multiline), value) is not None
+    assert declared == (text_problem(value, multiline=multiline) is None)
+
+
+def test_a_long_clean_text_is_judged_at_once_and_a_late_fault_still_found():
+    clean = "Geachte heer,\n\tUw aanslag. " * 50_000
+    assert text_problem(clean, multiline=True) is None
+    assert text_problem(clean + "\u202e", multiline=True) == (
+        "may not contain the bidirectional control character U+202E"
+    )

@@ -1,5 +1,7 @@
 """Status transitions and the other pure rules of letters."""
 
+from datetime import UTC, date, datetime, time, timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -93,3 +95,106 @@ def test_content_hash_ignores_key_order_but_not_content() -> None:
 )
 def test_action_urls_must_be_https(url, ok) -> None:
     assert rules.is_https_url(url) is ok
+
+
+# --- plausible dates ------------------------------------------------------------------------------
+
+TODAY = date(2026, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("due", "problem"),
+    [
+        (date(2000, 1, 1), None),
+        (date(2036, 12, 1), None),  # ten years ahead, the day itself
+        (date(2036, 12, 2), "must be from 2000-01-01 to 2036-12-01"),
+        (date(1999, 12, 31), "must be from 2000-01-01 to 2036-12-01"),
+        (date(1, 1, 2), "must be from 2000-01-01 to 2036-12-01"),
+        (date.max, "must be from 2000-01-01 to 2036-12-01"),
+    ],
+)
+def test_the_sanity_bounds_of_a_due_date(due, problem) -> None:
+    assert rules.due_date_problem(due, today=TODAY) == problem
+
+
+def test_ten_years_after_a_leap_day_is_the_28th() -> None:
+    assert rules.years_after(date(2028, 2, 29), 10) == date(2038, 2, 28)
+    assert rules.years_after(date(9995, 6, 1), 10) == date.max
+
+
+@given(st.dates(), st.dates())
+def test_the_date_rules_hold_at_any_date(today, due) -> None:
+    # Total: no date of the calendar makes them raise (the 0001-01-02 of the issue included).
+    rules.due_date_problem(due, today=today)
+    now = datetime.combine(today, time(12), tzinfo=UTC)
+    rules.new_letter_date_problem(due_date=due, publish_at=None, now=now)
+
+
+@given(st.datetimes(timezones=st.just(UTC), min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)))
+def test_the_moment_rules_hold_at_any_moment(moment) -> None:
+    rules.publish_at_problem(moment, now=moment)
+    rules.publish_at_problem(datetime(2026, 12, 1, tzinfo=UTC), now=moment)
+    rules.new_letter_date_problem(due_date=None, publish_at=moment, now=moment)
+
+
+def test_the_sanity_bounds_of_publish_at() -> None:
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert rules.publish_at_problem(datetime(2000, 1, 1, tzinfo=UTC), now=now) is None
+    assert rules.publish_at_problem(now + timedelta(days=366), now=now) is None
+    assert rules.publish_at_problem(now + timedelta(days=366, seconds=1), now=now) == (
+        "must be from 2000-01-01T00:00:00Z to 2027-12-02T12:00:00Z (at most a year ahead)"
+    )
+    assert rules.publish_at_problem(datetime(1999, 12, 31, 23, 59, tzinfo=UTC), now=now)
+
+
+@pytest.mark.parametrize(
+    ("now", "due", "fault"),
+    [
+        # 23:30 UTC on 1 December is already 2 December in Amsterdam: "yesterday" is 1 December.
+        (datetime(2026, 12, 1, 23, 30, tzinfo=UTC), date(2026, 12, 1), None),
+        (datetime(2026, 12, 1, 23, 30, tzinfo=UTC), date(2026, 11, 30), "dueDate"),
+        (datetime(2026, 12, 1, 22, 30, tzinfo=UTC), date(2026, 11, 30), None),
+        # summer time: 22:30 UTC on 1 July is 00:30 on 2 July in Amsterdam
+        (datetime(2027, 7, 1, 22, 30, tzinfo=UTC), date(2027, 6, 30), "dueDate"),
+        (datetime(2027, 7, 1, 21, 30, tzinfo=UTC), date(2027, 6, 30), None),
+    ],
+)
+def test_a_new_letters_due_date_is_yesterday_or_later_in_dutch_time(now, due, fault) -> None:
+    found = rules.new_letter_date_problem(due_date=due, publish_at=None, now=now)
+    assert (found[0] if found else None) == fault
+
+
+def test_a_new_letters_publish_at_is_at_most_a_day_past() -> None:
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert rules.new_letter_date_problem(due_date=None, publish_at=now - timedelta(days=1), now=now) is None
+    field, reason = rules.new_letter_date_problem(
+        due_date=None, publish_at=now - timedelta(days=1, seconds=1), now=now
+    )
+    assert field == "publishAt" and "2026-11-30T12:00:00Z or later" in reason
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://betalen.example.nl/a",
+        "https://café.example.nl/",
+    ],
+)
+def test_https_urls_pass(url) -> None:
+    assert rules.is_https_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://betalen.example.nl/",
+        "https:///no-host",
+        "https://a.example.nl/\u202egpj.exe",
+        "https://a.example.nl/\x1b",
+        "https://a.example.nl/a b",
+        "https://a.example.nl/\u00a0",
+        "https://a.example.nl/\ud800",
+    ],
+)
+def test_other_urls_fail(url) -> None:
+    assert not rules.is_https_url(url)

@@ -25,7 +25,18 @@ def test_message_types_as_letters_carry_them_are_allowed(message_type):
 
 
 @pytest.mark.parametrize(
-    "message_type", ["", "x" * 101, "aan\x00slag", "aan\nslag", "aanslag\n", "aan\x7fslag"]
+    "message_type",
+    [
+        "",
+        "x" * 101,
+        "aan\x00slag",
+        "aan\nslag",
+        "aanslag\n",
+        "aan\x7fslag",
+        "aan\x85slag",
+        "aanslag\u202e",
+        "\ud800",
+    ],
 )
 def test_empty_long_or_control_character_message_types_are_refused(message_type):
     assert rules.message_type_problem(message_type)

@@ -17,5 +17,9 @@ def set_clock(fn: Callable[[], datetime] | None) -> None:
 
 
 def as_utc(moment: datetime) -> datetime:
-    """Databases hand back naive datetimes (SQLite); every stored moment is UTC."""
+    """`moment` in UTC; a naive one is taken to be UTC already.
+
+    Stored moments need no conversion any more (kit.sqltypes.UtcDateTime reads them back aware,
+    in UTC); this remains for callers that still pass them through.
+    """
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

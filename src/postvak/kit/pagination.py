@@ -1,21 +1,22 @@
-"""Opaque cursors for feeds: a tuple of integers, base64url-encoded."""
+"""Opaque cursors for feeds: a tuple of non-negative 63-bit integers, 16 hex digits each."""
 
-import base64
+import re
 
 from postvak.errors import ValidationFailed
 
+_PART = 16  # hex digits of one integer; the first is 0-7, so every part fits a signed 64-bit column
+
+
+def cursor_pattern(size: int) -> str:
+    """Exactly the cursors of `size` integers that decode_cursor takes (a JSON Schema pattern)."""
+    return f"^(?:[0-7][0-9a-f]{{{_PART - 1}}}){{{size}}}$"
+
 
 def encode_cursor(*parts: int) -> str:
-    raw = ".".join(str(p) for p in parts).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return "".join(f"{p:0{_PART}x}" for p in parts)
 
 
 def decode_cursor(cursor: str, size: int, field: str = "after") -> tuple[int, ...]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        parts = tuple(int(p) for p in base64.urlsafe_b64decode(padded).decode().split("."))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(f"{field}: not a cursor returned by this API") from exc
-    if len(parts) != size or any(p < 0 for p in parts):
+    if not re.fullmatch(cursor_pattern(size), cursor):
         raise ValidationFailed(f"{field}: not a cursor returned by this API")
-    return parts
+    return tuple(int(cursor[i : i + _PART], 16) for i in range(0, size * _PART, _PART))

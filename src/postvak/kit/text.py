@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Characters that reorder what a reader sees ("factuur\u202efdp.exe" shows as "factuurexe.pdf"):
@@ -9,6 +10,26 @@ import unicodedata
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 LINE_BREAKS = frozenset("\t\n\r")  # allowed only in fields that are multi-line by nature
 _SEPARATORS = frozenset("\u2028\u2029")  # Unicode's own line and paragraph separators
+
+# The same rule as JSON Schema patterns (ECMA-262), for the OpenAPI document. Lone surrogates are
+# left out: a pattern cannot name them portably, and JSON carries one only as an escape ("\ud800").
+_NEVER = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_BREAKS = r"\t\n\r\u2028\u2029"
+
+
+def text_pattern(*, multiline: bool = False, also_refused: str = "") -> str:
+    """text_problem as a JSON Schema pattern; `also_refused` adds characters (regex class syntax)."""
+    return f"^[^{'' if multiline else _BREAKS}{_NEVER}{also_refused}]*$"
+
+
+SINGLE_LINE_PATTERN = text_pattern()
+MULTILINE_PATTERN = text_pattern(multiline=True)
+
+# A quick scan first: nearly all text is clean, and a letter's body may be a mebibyte long.
+_SUSPECT = {
+    False: re.compile(rf"[{_BREAKS}{_NEVER}\ud800-\udfff]"),
+    True: re.compile(rf"[{_NEVER}\ud800-\udfff]"),
+}
 
 
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
@@ -18,6 +39,8 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
     surrogates (JSON can carry "\\ud800", no database can store it). Tabs and line breaks
     only where `multiline`. The reason names the first bad character by its code point.
     """
+    if not _SUSPECT[multiline].search(value):
+        return None
     for char in value:
         if char in LINE_BREAKS or char in _SEPARATORS:
             if multiline:

@@ -1,10 +1,14 @@
-"""Pure rules of letters: limits, status transitions, and the idempotency fingerprint."""
+"""Pure rules of letters: limits, plausible dates, status transitions, and the idempotency fingerprint."""
 
 import hashlib
 from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import orjson
+
+from postvak.kit.text import text_problem
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_ATTACHMENTS = 10
@@ -85,7 +89,71 @@ def content_hash(canonical: dict) -> str:
 
 
 def is_https_url(url: str) -> bool:
+    if text_problem(url) or any(c.isspace() for c in url):
+        return False
     parts = urlsplit(url)
-    return (
-        parts.scheme == "https" and bool(parts.hostname) and not any(c.isspace() or ord(c) < 32 for c in url)
-    )
+    return parts.scheme == "https" and bool(parts.hostname)
+
+
+# --- plausible dates and moments ------------------------------------------------------------------
+# A date from outside is checked twice. Its sanity bounds hold for every letter, a retry of one
+# stored long ago included (the upper bounds only loosen as time passes, so a retry that was
+# accepted once is accepted again). "Not in the past" holds only for a letter not stored before:
+# a retry must keep answering with the stored letter after its dueDate or publishAt has passed.
+
+DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
+EARLIEST_DATE = date(2000, 1, 1)
+EARLIEST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+DUE_DATE_YEARS_AHEAD = 10
+PUBLISH_AT_AHEAD = timedelta(days=366)
+PUBLISH_AT_LATE = timedelta(days=1)  # a publishAt just past means "deliver now"; more is a mistake
+
+
+def dutch_date(moment: datetime) -> date:
+    """The calendar date in the Netherlands at `moment`: deadlines are Dutch days."""
+    return moment.astimezone(DUTCH_TIME).date()
+
+
+def years_after(day: date, years: int) -> date:
+    """`day` so many years later (29 February becomes the 28th); date.max when that is beyond the calendar."""
+    if day.year + years > date.max.year:
+        return date.max
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def due_date_problem(due: date, *, today: date) -> str | None:
+    """The sanity bounds of every dueDate: from 2000-01-01 to ten years after `today` (Dutch)."""
+    latest = years_after(today, DUE_DATE_YEARS_AHEAD)
+    if not EARLIEST_DATE <= due <= latest:
+        return f"must be from {EARLIEST_DATE.isoformat()} to {latest.isoformat()}"
+    return None
+
+
+def publish_at_problem(moment: datetime, *, now: datetime) -> str | None:
+    """The sanity bounds of every publishAt: from 2000-01-01 to a year after `now`."""
+    latest = now + PUBLISH_AT_AHEAD if now < datetime.max.replace(tzinfo=UTC) - PUBLISH_AT_AHEAD else now
+    if not EARLIEST_MOMENT <= moment <= latest:
+        return f"must be from {_utc(EARLIEST_MOMENT)} to {_utc(latest)} (at most a year ahead)"
+    return None
+
+
+def new_letter_date_problem(*, due_date: date | None, publish_at: datetime | None, now: datetime):
+    """For a letter not stored before: (field, reason) when its dueDate lies before yesterday (Dutch
+    time) or its publishAt more than a day in the past; None when both are fine."""
+    today = dutch_date(now)
+    yesterday = today - timedelta(days=1) if today > date.min else today
+    if due_date is not None and due_date < yesterday:
+        return "dueDate", f"lies in the past: a new letter's dueDate is {yesterday.isoformat()} or later"
+    if publish_at is not None and publish_at < now - PUBLISH_AT_LATE:
+        return "publishAt", (
+            f"lies more than a day in the past: a new letter's publishAt is {_utc(now - PUBLISH_AT_LATE)} "
+            "or later (leave it out to deliver at once)"
+        )
+    return None
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

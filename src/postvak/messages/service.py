@@ -29,6 +29,7 @@ from postvak.kit.bsn import bsn_problem
 from postvak.kit.crypto import IntegrityError, KeyRing, Sealed
 from postvak.kit.ids import new_id, parse_id
 from postvak.kit.pagination import decode_cursor, encode_cursor
+from postvak.kit.text import escape_controls, text_problem
 from postvak.messages import repository, rules
 from postvak.messages.models import Message
 from postvak.messages.schemas import (
@@ -67,8 +68,6 @@ class Outcome:
 
 def draft(index: int, raw: Any) -> Draft:
     """Validate one letter as sent; raises the Problem that describes the first fault."""
-    if path := _nul_path(raw):
-        raise ValidationFailed(f"{path}: text may not contain the NUL character")
     try:
         message = MessageIn.model_validate(raw)
     except ValidationError as exc:
@@ -95,24 +94,21 @@ def draft(index: int, raw: Any) -> Draft:
     return Draft(index, message, rules.content_hash(canonical), inline)
 
 
-def _nul_path(value: Any, path: str = "") -> str | None:
-    """Where a NUL character hides in the letter as sent (no database stores one in text)."""
-    if isinstance(value, str):
-        return (path or "body") if "\x00" in value else None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        inner = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key))
-        if found := _nul_path(item, inner):
-            return found
-    return None
-
-
 def describe_validation_error(exc: ValidationError) -> str:
+    """The first fault as "field.path: what is wrong"; the path is escaped: it may be a sender's own key."""
     error = exc.errors()[0]
     path = ""
     for part in error["loc"]:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return f"{path or 'body'}: {error['msg']}"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "model_type":
+        message = "must be a JSON object"
+    elif error["type"] == "string_unicode" and isinstance(error["input"], str):
+        # A lone surrogate, which no text can hold: in a value, or (at the top) in a member's name.
+        message = text_problem(error["input"]) or message
+        if not path:
+            path, message = error["input"], f"not a known member ({message})"
+    return f"{escape_controls(path) or 'body'}: {message}"
 
 
 def draft_all(raws: list[Any]) -> tuple[list[Draft], list[Outcome]]:
@@ -139,22 +135,27 @@ def deliver(
     """Store every new letter with its first events and jobs, in the caller's transaction.
 
     Letters whose reference is already stored are answered from the stored copy (same
-    content: existing; other content: duplicate-reference) without being sealed again.
+    content: existing; other content: duplicate-reference) without being sealed again, even
+    when their dueDate or publishAt has passed since; a new letter dated in the past is rejected.
     `staged` holds the result of attachments.stage for the drafts' inline PDFs.
     """
     outcomes: dict[int, Outcome] = {}
     stored = repository.stored_by_reference(session, sender_id, (d.message.sender_reference for d in drafts))
+    now = clock.now()
     fresh = []
     for d in drafts:
         if d.message.sender_reference in stored:
             outcomes[d.index] = _retry_outcome(d, stored[d.message.sender_reference])
+        elif fault := rules.new_letter_date_problem(
+            due_date=d.message.due_date, publish_at=d.message.publish_at, now=now
+        ):
+            outcomes[d.index] = Outcome(d.index, "rejected", problem=ValidationFailed(": ".join(fault)))
         else:
             fresh.append(d)
     links = _resolve_attachments(session, sender_id, fresh, staged, outcomes)
     fresh = [d for d in fresh if d.index not in outcomes]
 
     boxes = mailboxes.ensure_mailboxes(session, {("BSN", d.message.recipient.value) for d in fresh})
-    now = clock.now()
     rows = {
         d.index: _message_row(keyring, sender_id, d, boxes[("BSN", d.message.recipient.value)].id, now)
         for d in fresh
@@ -308,7 +309,7 @@ def message_view(session: Session, sender_id: uuid.UUID, message_id: str) -> Mes
         else None,
         confirmation_required=message.confirmation_required,
         sensitive=message.sensitive,
-        publish_at=clock.as_utc(message.publish_at) if message.publish_at else None,
+        publish_at=message.publish_at,
         paper_fallback=message.paper_fallback,
         notification=Notification(text=message.notification_text) if message.notification_text else None,
         attachments=[
@@ -320,14 +321,14 @@ def message_view(session: Session, sender_id: uuid.UUID, message_id: str) -> Mes
             )
             for link, blob in repository.attachments_of(session, message.id)
         ],
-        created_at=clock.as_utc(message.created_at),
-        events=[EventOut(type=e.type, at=clock.as_utc(e.at), detail=e.detail) for e in events],
+        created_at=message.created_at,
+        events=[EventOut(type=e.type, at=e.at, detail=e.detail) for e in events],
     )
 
 
 def event_feed(session: Session, sender_id: uuid.UUID, after: str | None, limit: int) -> EventFeedOut:
     """The sender's events in order; following nextCursor reads each exactly once."""
-    position = decode_cursor(after, 2) if after else (0, 0)
+    position = decode_cursor(after, 2) if after is not None else (0, 0)
     rows = repository.event_feed(session, sender_id, position, limit)
     if rows:
         position = (rows[-1][0].tx_seq, rows[-1][0].id)
@@ -338,7 +339,7 @@ def event_feed(session: Session, sender_id: uuid.UUID, after: str | None, limit:
                 message_id=str(e.message_id),
                 sender_reference=ref,
                 type=e.type,
-                at=clock.as_utc(e.at),
+                at=e.at,
                 detail=e.detail,
             )
             for e, ref in rows

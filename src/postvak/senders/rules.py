@@ -1,10 +1,11 @@
 """Pure rules about sender organisations and API keys."""
 
 import hashlib
-import re
 import secrets
 import uuid
 from collections.abc import Mapping
+
+from postvak.kit.text import text_pattern, text_problem
 
 KINDS = ("municipality", "water-board", "province", "national", "other")
 STATUSES = ("active", "suspended")
@@ -42,19 +43,18 @@ DEFAULT_UNREAD_REMINDER_DAYS = 7
 MIN_UNREAD_REMINDER_DAYS = 1
 MAX_UNREAD_REMINDER_DAYS = 90
 MESSAGE_TYPE_MAX_LENGTH = 100
-MESSAGE_TYPE_PATTERN = r"^[^\x00-\x1f\x7f]+$"  # no control characters
+MESSAGE_TYPE_PATTERN = text_pattern()  # one line, no control or bidirectional-control characters
 
 
 def message_type_problem(message_type: str) -> str | None:
     """A letter's `messageType` is matched exactly, so a setting's key is taken as given, not trimmed.
 
-    Control characters are refused: no letter type needs them, and PostgreSQL cannot store NUL.
+    It follows the edge's rule for text (kit.text): no type needs a control character, and
+    PostgreSQL cannot store NUL.
     """
     if not 1 <= len(message_type) <= MESSAGE_TYPE_MAX_LENGTH:
         return f"a message type has 1 to {MESSAGE_TYPE_MAX_LENGTH} characters"
-    if not re.fullmatch(MESSAGE_TYPE_PATTERN, message_type):
-        return "a message type has no control characters"
-    return None
+    return text_problem(message_type)
 
 
 def unread_reminder_days_problem(days: int) -> str | None:

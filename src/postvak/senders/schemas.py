@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StrictInt
+from pydantic import BeforeValidator, Field, StrictInt
 
 from postvak.messages.schemas import ApiModel
 from postvak.senders import rules
+
+
+def _whole_number(value: object) -> object:
+    """JSON has one kind of number: 56.0 is the integer 56 (as JSON Schema says), 56.5 is not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
 
 ReminderDays = Annotated[
     StrictInt,
@@ -21,6 +29,7 @@ ReminderDays = Annotated[
         ),
         examples=[14],
     ),
+    BeforeValidator(_whole_number),  # last, so that it runs first and the bounds stay in the document
 ]
 
 

@@ -106,5 +106,5 @@ def _setting_view(row: MessageTypeSetting) -> MessageTypeSettingOut:
     return MessageTypeSettingOut(
         message_type=row.message_type,
         unread_reminder_days=row.unread_reminder_days,
-        updated_at=clock.as_utc(row.updated_at),
+        updated_at=row.updated_at,
     )

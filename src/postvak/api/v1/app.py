@@ -11,6 +11,7 @@ from postvak.api.v1 import attachments, events, message_types, messages
 from postvak.api.v1.openapi import build_openapi
 from postvak.errors import InternalError, MethodNotAllowed, NotFound, Problem, ValidationFailed
 from postvak.kit.ratelimit import RateLimiter
+from postvak.kit.text import escape_controls
 from postvak.messages.schemas import MessageBatchIn, MessageIn
 from postvak.runtime import Runtime
 from postvak.senders.schemas import MessageTypeSettingIn
@@ -28,7 +29,7 @@ def build_api(runtime: Runtime) -> FastAPI:
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         error = exc.errors()[0]
-        field = ".".join(str(p) for p in error["loc"][1:]) or "request"
+        field = escape_controls(".".join(str(p) for p in error["loc"][1:])) or "request"
         return problem_response(request, ValidationFailed(f"{field}: {error['msg']}"))
 
     @api.exception_handler(HTTPException)

@@ -1,6 +1,7 @@
 """Sender route for uploading a PDF once and referencing it from many letters."""
 
 import re
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -10,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from postvak.api.v1.deps import current_sender, require_media_type, runtime_of
 from postvak.api.v1.openapi import json_response, problem_responses
 from postvak.attachments import service as attachments
+from postvak.attachments.rules import file_name_problem
 from postvak.errors import (
     AttachmentRejected,
     Forbidden,
@@ -18,13 +20,15 @@ from postvak.errors import (
     RateLimited,
     Unauthorized,
     UnsupportedMediaType,
+    ValidationFailed,
 )
 from postvak.messages.schemas import ApiModel
 from postvak.senders.models import Sender
 
 router = APIRouter(tags=["attachments"])
 
-_FILENAME = re.compile(r'filename="?([^";/\\\x00-\x1f]{1,255})"?')
+_PARAMETER = re.compile(r';\s*(filename\*?)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)', re.IGNORECASE)
+DEFAULT_FILE_NAME = "bijlage.pdf"
 
 
 class AttachmentCreated(ApiModel):
@@ -45,7 +49,13 @@ class AttachmentCreated(ApiModel):
     responses={
         200: {"description": "This content was uploaded before.", "model": AttachmentCreated},
         **problem_responses(
-            Unauthorized, Forbidden, RateLimited, AttachmentRejected, PayloadTooLarge, UnsupportedMediaType
+            Unauthorized,
+            Forbidden,
+            RateLimited,
+            AttachmentRejected,
+            ValidationFailed,
+            PayloadTooLarge,
+            UnsupportedMediaType,
         ),
     },
     openapi_extra={
@@ -57,9 +67,8 @@ class AttachmentCreated(ApiModel):
 )
 async def upload_attachment(request: Request, sender: Sender = Depends(current_sender)) -> Response:
     require_media_type(request, "application/pdf")
+    file_name = file_name_of(request.headers.get("content-disposition", ""))
     data = await request.body()
-    match = _FILENAME.search(request.headers.get("content-disposition", ""))
-    file_name = match.group(1) if match else "bijlage.pdf"
     runtime = runtime_of(request)
 
     def run() -> tuple[int, str]:
@@ -75,3 +84,39 @@ async def upload_attachment(request: Request, sender: Sender = Depends(current_s
 
     status, attachment_id = await run_in_threadpool(run)
     return json_response(AttachmentCreated(attachment_id=attachment_id), status)
+
+
+def file_name_of(header: str) -> str:
+    """The file name a Content-Disposition header gives (RFC 6266: `filename*=UTF-8''…` before
+    `filename="…"`), held to the rule for file names; the default when it gives none."""
+    found = {name.lower(): value for name, value in _PARAMETER.findall(header)}
+    if "filename*" in found:
+        charset, _, rest = found["filename*"].partition("'")
+        encoded = rest.partition("'")[2]
+        try:
+            if charset.lower() != "utf-8":
+                raise ValueError
+            name = unquote(encoded, errors="strict")
+        except (ValueError, UnicodeDecodeError):
+            raise ValidationFailed(
+                "Content-Disposition filename*: give UTF-8''<percent-encoded name>"
+            ) from None
+    elif "filename" in found:
+        name = found["filename"]
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = re.sub(r"\\(.)", r"\1", name[1:-1])
+        name = _as_utf8(name)
+    else:
+        return DEFAULT_FILE_NAME
+    if problem := file_name_problem(name):
+        raise ValidationFailed(f"Content-Disposition filename: {problem}")
+    return name
+
+
+def _as_utf8(header_text: str) -> str:
+    """Header values arrive decoded as Latin-1; most clients send a file name's UTF-8 bytes as they are."""
+    raw = header_text.encode("latin-1", errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return header_text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -50,5 +51,21 @@ async def json_body(request: Request) -> Any:
     raw = await request.body()
     try:
         return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise ValidationFailed("body: not valid JSON") from None
+    except orjson.JSONDecodeError as exc:
+        return _json_orjson_refused(raw, str(exc))
+
+
+def _json_orjson_refused(raw: bytes, why: str) -> Any:
+    """orjson refuses a lone surrogate ("\\ud800"), which JSON's grammar allows. The standard parser
+    reads it, so that the text rule can name the field that carries it; anything else it refuses
+    too is not JSON."""
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise ValidationFailed("body: not UTF-8") from None
+    except (ValueError, RecursionError):
+        raise ValidationFailed(f"body: not valid JSON ({why})") from None
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")

@@ -7,8 +7,9 @@ from starlette.concurrency import run_in_threadpool
 from postvak.api.v1.deps import current_sender, runtime_of
 from postvak.api.v1.openapi import json_response, problem_responses
 from postvak.errors import Forbidden, RateLimited, Unauthorized, ValidationFailed
+from postvak.kit.text import escape_controls
 from postvak.messages import service as messages
-from postvak.messages.schemas import EventFeedOut
+from postvak.messages.schemas import FEED_CURSOR_PATTERN, EventFeedOut
 from postvak.senders.models import Sender
 
 router = APIRouter(tags=["events"])
@@ -22,17 +23,26 @@ router = APIRouter(tags=["events"])
         "Events in a stable order. Pass the returned nextCursor as `after` until `events` is "
         "empty: every event is read exactly once, also while letters are being delivered. An "
         "event appears once every delivery that started before it has finished (normally "
-        "within a second), so that no later reader can skip it; poll again with the last cursor."
+        "within a second), so that no later reader can skip it; poll again with the last cursor. "
+        "Any other query parameter is refused (validation-failed naming it)."
     ),
     response_model=EventFeedOut,
     responses=problem_responses(Unauthorized, Forbidden, RateLimited, ValidationFailed),
 )
 async def list_events(
     request: Request,
-    after: str | None = Query(default=None, max_length=200, description="A nextCursor from before."),
+    after: str | None = Query(
+        default=None,
+        description="A nextCursor from before; without it the feed starts at the first event.",
+        # Declared only: the service checks it, and says which cursor it expected.
+        json_schema_extra={"pattern": FEED_CURSOR_PATTERN},
+    ),
     limit: int = Query(default=100, ge=1, le=1000),
     sender: Sender = Depends(current_sender),
 ) -> Response:
+    # A misspelt parameter (`?afterr=…`) would silently restart the feed from its first event.
+    if unknown := sorted(set(request.query_params) - {"after", "limit"}):
+        raise ValidationFailed(f"{escape_controls(unknown[0])}: not a parameter of this feed (after, limit)")
     runtime = runtime_of(request)
 
     def run() -> EventFeedOut:

@@ -45,7 +45,8 @@ def _message_type(
         alias="messageType",
         min_length=1,
         max_length=rules.MESSAGE_TYPE_MAX_LENGTH,
-        pattern=rules.MESSAGE_TYPE_PATTERN,
+        # Declared only: the service checks it with kit.text's rule, whose detail names the character.
+        json_schema_extra={"pattern": rules.MESSAGE_TYPE_PATTERN},
         description="The `messageType` as the sender's letters carry it, matched exactly (case included).",
         examples=["voorlopige-aanslag"],
     ),

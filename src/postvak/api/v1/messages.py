@@ -21,6 +21,7 @@ from postvak.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from postvak.kit.text import escape_controls
 from postvak.messages import rules
 from postvak.messages import service as messages
 from postvak.messages.schemas import BatchOut, BatchResultOut, MessageBatchIn, MessageIn, MessageOut
@@ -87,7 +88,11 @@ async def deliver_message(request: Request, sender: Sender = Depends(current_sen
 )
 async def deliver_message_batch(request: Request, sender: Sender = Depends(current_sender)) -> Response:
     body = await json_body(request)
-    items = body.get("messages") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        raise ValidationFailed('body: give an object {"messages": [...]}')
+    if unknown := [key for key in body if key != "messages"]:
+        raise ValidationFailed(f"{escape_controls(unknown[0])}: not a member of a batch (only messages)")
+    items = body.get("messages")
     if not isinstance(items, list) or not items:
         raise ValidationFailed("messages: give a non-empty list of letters")
     if len(items) > rules.MAX_BATCH:
