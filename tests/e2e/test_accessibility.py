@@ -33,6 +33,7 @@ from tests.e2e.steps import (
     virtual_authenticator,
 )
 from tests.support.citizens import make_citizen
+from tests.support.dates import due_in
 from tests.support.smtp import text_of
 
 TAX = "Voorlopige aanslag inkomstenbelasting 2027"
@@ -111,7 +112,7 @@ def deliver_three(base_url, sender, citizen) -> None:
         "IB-2027-0001",
         subject=TAX,
         body="Geachte heer/mevrouw,\n\nU moet **€ 1.234** betalen.\n\n- termijn 1\n- termijn 2\n",
-        dueDate="2027-03-31",
+        dueDate=due_in().isoformat(),
         action={"kind": "pay", "label": "Betalen", "url": "https://betalen.example.nl/IB-2027-0001"},
         confirmationRequired=True,
         attachments=[pdf_attachment("aanslag 2027.pdf", pdfs.one_page())],
@@ -122,7 +123,7 @@ def deliver_three(base_url, sender, citizen) -> None:
         citizen.bsn,
         "HT-2027-0001",
         subject=RENT,
-        dueDate="2027-02-15",
+        dueDate=due_in(60).isoformat(),
         action={"kind": "respond", "label": "Reageren", "url": "https://toeslagen.example.nl/r"},
     )
     send_letter(base_url, sender, citizen.bsn, "WS-2027-0001", subject=WATER)

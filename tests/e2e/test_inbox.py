@@ -17,6 +17,7 @@ from tests.e2e.steps import (
     pdf_attachment,
     send_letter,
 )
+from tests.support.dates import due_in
 
 TAX = "Voorlopige aanslag inkomstenbelasting 2027"
 RENT = "Beschikking huurtoeslag 2027"
@@ -31,7 +32,7 @@ def test_reading_a_letter_tells_the_sender_and_its_pdf_downloads(page: Page, bas
         citizen.bsn,
         "IB-2027-0001",
         subject=TAX,
-        dueDate="2027-03-31",
+        dueDate=due_in().isoformat(),
         action={"kind": "pay", "label": "Betalen", "url": "https://betalen.example.nl/IB-2027-0001"},
         attachments=[pdf_attachment("aanslag 2027.pdf", pdf)],
     )

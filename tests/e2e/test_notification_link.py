@@ -7,6 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.e2e.steps import enter_password, enter_totp, event_types, send_letter
+from tests.support.dates import due_in, spelled
 from tests.support.notifying import notifying
 from tests.support.smtp import text_of
 
@@ -19,12 +20,13 @@ def test_the_link_in_the_email_leads_to_the_letter_after_logging_in(runtime, pag
         citizen.bsn,
         "MAIL-1",
         subject="Aanslag afvalstoffenheffing 2027",
-        dueDate="2027-03-31",
+        dueDate=due_in().isoformat(),
     )
     with notifying(runtime) as (sink, worker):
         worker.drain()
         [mail] = sink.wait_for(1)
-    assert mail["Subject"] == "Gemeente Testdorp: Aanslag afvalstoffenheffing 2027 — vóór 31 maart 2027"
+    subject = f"Gemeente Testdorp: Aanslag afvalstoffenheffing 2027 — vóór {spelled(due_in())}"
+    assert mail["Subject"] == subject
     [link] = re.findall(r"http://\S+/letters/\S+", text_of(mail))
     assert link == f"{base_url}/letters/{message_id}"
     assert "notified" in event_types(base_url, sender, message_id)

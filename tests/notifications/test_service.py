@@ -7,12 +7,13 @@ from datetime import timedelta
 from postvak.kit import clock
 from postvak.notifications.sms import ConsoleSms
 from tests.support.citizens import make_citizen
+from tests.support.dates import due_in, spelled
 from tests.support.notifying import add_phone, deliver, events_of, notifying
 from tests.support.smtp import text_of
 
 TAX = {
     "subject": "Aanslag gemeentelijke belastingen 2027",
-    "dueDate": "2027-03-31",
+    "dueDate": due_in().isoformat(),
     "action": {"kind": "pay", "label": "Betalen", "url": "https://betalen.example.nl/123"},
 }
 
@@ -26,7 +27,7 @@ def test_the_notification_names_sender_subject_action_deadline_and_links_the_let
         worker.drain()
         [mail] = sink.wait_for(1)
     assert mail["Subject"] == (
-        "Gemeente Testdorp: Aanslag gemeentelijke belastingen 2027 — betalen vóór 31 maart 2027"
+        f"Gemeente Testdorp: Aanslag gemeentelijke belastingen 2027 — betalen vóór {spelled(due_in())}"
     )
     assert sink.envelopes[0][1] == [citizen.username]
     text = text_of(mail)

@@ -12,6 +12,7 @@ from postvak.inbox import rules
 from postvak.kit import clock
 from tests.inbox.mailboxes import send
 from tests.support.citizens import make_citizen, sign_in
+from tests.support.dates import due_in, spelled
 from tests.support.html import letter_links, links
 from tests.support.letters import letter, register
 
@@ -77,10 +78,10 @@ def test_due_dates_and_actions_show_as_badges_in_the_citizens_language(
     runtime, deliver, web_client, csrf, citizen
 ):
     action = {"kind": "pay", "label": "Betalen", "url": "https://betalen.example.nl/1"}
-    deliver(register(runtime), citizen, 1, dueDate="2027-03-31", action=action)
-    assert "Betalen vóór 31 maart 2027" in web_client.get("/inbox").text
+    deliver(register(runtime), citizen, 1, dueDate=due_in().isoformat(), action=action)
+    assert f"Betalen vóór {spelled(due_in())}" in web_client.get("/inbox").text
     english = web_client.get("/inbox?lang=en").text
-    assert "Pay before 31 March 2027" in english and '<html lang="en">' in english
+    assert f"Pay before {spelled(due_in(), 'en')}" in english and '<html lang="en">' in english
 
 
 def test_pages_filters_sorting_and_search(runtime, deliver, web_client, csrf, citizen):

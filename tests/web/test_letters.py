@@ -14,6 +14,7 @@ from postvak.web.letter_routes import content_disposition
 from tests.attachments import pdfs
 from tests.inbox.mailboxes import send
 from tests.support.citizens import make_citizen, sign_in
+from tests.support.dates import due_in, spelled
 from tests.support.letters import letter
 
 
@@ -140,11 +141,11 @@ def test_a_hostile_body_is_inert(runtime, web_client, csrf, citizen, sender):
 def test_the_action_is_a_clear_button_to_the_senders_https_url(runtime, web_client, csrf, citizen, sender):
     action = {"kind": "pay", "label": "Betalen", "url": "https://betalen.example.nl/IB-1"}
     page = web_client.get(
-        f"/letters/{one(runtime, sender, citizen, action=action, dueDate='2027-03-31')}"
+        f"/letters/{one(runtime, sender, citizen, action=action, dueDate=due_in().isoformat())}"
     ).text
     button = re.search(r'<a class="button[^"]*" href="([^"]+)" rel="([^"]+)">\s*Betalen', page)
     assert button and button.groups() == ("https://betalen.example.nl/IB-1", "noopener noreferrer")
-    assert "Betalen vóór 31 maart 2027" in page and "betalen.example.nl" in page
+    assert f"Betalen vóór {spelled(due_in())}" in page and "betalen.example.nl" in page
 
 
 def test_the_print_view(runtime, web_client, csrf, citizen, sender):
