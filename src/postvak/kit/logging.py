@@ -56,11 +56,11 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
         ],
     )
     root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _ScrubbedHandler)]:
+    for old in [h for h in root.handlers if isinstance(h, ScrubbedHandler)]:
         root.removeHandler(old)
     if not root.handlers:  # as logging.basicConfig did: a test runner's own level is left alone
         root.setLevel(level.upper())
-    handler = _ScrubbedHandler(_CurrentStderr())
+    handler = ScrubbedHandler(_CurrentStderr())
     handler.setFormatter(formatter)
     root.addHandler(handler)
     # httpx logs every request it makes (SMS gateway calls) at INFO, with full URLs.
@@ -103,7 +103,7 @@ def _scrubbed(value: Any, *, multiline: bool = False) -> Any:
     return text
 
 
-class _ScrubbedHandler(logging.StreamHandler):
+class ScrubbedHandler(logging.StreamHandler):
     """The root logger's handler that configure_logging installs (and replaces when called again)."""
 
 
