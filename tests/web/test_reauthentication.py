@@ -109,7 +109,7 @@ def test_the_password_opens_the_window_and_returns(runtime, signed_in, web_clien
     frozen_clock[0] = T0 + LATER
     asked = web_client.post("/settings/totp/new", data={"csrf_token": signed_in}, follow_redirects=False)
     page = web_client.get(asked.headers["location"])
-    assert page.status_code == 200 and "<h1>Bevestig dat u het bent</h1>" in page.text
+    assert page.status_code == 200 and "<h1>Bevestig uw wachtwoord</h1>" in page.text
     assert 'name="next" value="/settings#second-factors"' in page.text
     assert 'autocomplete="current-password"' in page.text and "10 minuten" in page.text
 
@@ -190,7 +190,7 @@ def test_the_way_back_stays_on_this_site(signed_in, web_client, citizen, asked, 
 def test_the_page_speaks_english_too(signed_in, web_client):
     web_client.cookies.set("lang", "en", domain="testserver.local", path="/")
     page = web_client.get(TO_SECTION)
-    assert '<html lang="en">' in page.text and "<h1>Confirm it is you</h1>" in page.text
+    assert '<html lang="en">' in page.text and "<h1>Confirm your password</h1>" in page.text
     assert "for 10 minutes without being asked again" in page.text
 
 
