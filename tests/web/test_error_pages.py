@@ -170,6 +170,17 @@ def test_an_unexpected_error_in_the_api_answers_a_problem_with_the_headers(app_w
     assert f"api failure for {BSN_MASK}" in err
 
 
+def test_an_unexpected_error_in_a_providers_callback_answers_a_problem(runtime, client, monkeypatch):
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("gateway report broke us")
+
+    runtime.settings = runtime.settings.model_copy(update={"sms_callback_secret": "s3cret"})
+    monkeypatch.setattr("postvak.api.callbacks.report_is_authentic", boom)
+    answer = client.post("/callbacks/sms", content=b"{}", headers={"Content-Type": "application/json"})
+    assert answer.status_code == 500 and answer.headers["content-type"] == "application/problem+json"
+    assert "gateway" not in answer.text
+
+
 def test_an_error_after_the_answer_began_is_logged_and_goes_no_further(app_with_faults, capsys):
     with TestClient(app_with_faults, base_url=ORIGIN) as client:  # would raise what reached the server
         answer = client.get("/_stream")

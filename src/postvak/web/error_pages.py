@@ -24,7 +24,8 @@ _BARE_500 = (
 
 
 def is_api_path(path: str) -> bool:
-    return path == "/api" or path.startswith("/api/")
+    """Paths that machines call (the sender API, providers' callbacks): they get problems, not pages."""
+    return path == "/api" or path.startswith(("/api/", "/callbacks/"))
 
 
 def error_page(request: Request, status_code: int) -> Response:
