@@ -432,6 +432,12 @@ def test_odd_input_gets_an_exact_answer(runtime, web_client, world, request):
         assert snapshot(runtime, world.citizen_id) == world.before, "a refused request changed something"
 
 
+def test_an_empty_token_never_matches_a_missing_one(web_client):
+    """No log-in cookie (so no token to expect) and an empty csrf_token: still refused."""
+    answer = web_client.post("/", data={"username": "a", "password": "b", "csrf_token": ""})
+    assert answer.status_code == 403 and heading(answer.text) == FORBIDDEN
+
+
 def test_there_are_at_least_forty_odd_inputs():
     assert len(CASES) >= 40 and len({case.name for case in CASES}) == len(CASES)
 

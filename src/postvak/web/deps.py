@@ -138,8 +138,9 @@ async def checked_form(request: Request, expected_token: str) -> FormData:
 
 def check_form(request: Request, token: object, expected_token: str) -> None:
     """The form's csrf_token must be the expected one, and the request must come from our own pages."""
-    # Tokens are ASCII; compare_digest cannot even compare a str that is not (a 500, not a 403).
-    if not isinstance(token, str) or not token.isascii() or not hmac.compare_digest(token, expected_token):
+    if not isinstance(token, str) or not token or not token.isascii():  # compare_digest takes ASCII only
+        raise FormRejected("csrf_token missing or wrong")
+    if not hmac.compare_digest(token, expected_token):
         raise FormRejected("csrf_token missing or wrong")
     if not same_origin(request):
         raise FormRejected("the form was sent from another site")
