@@ -307,18 +307,30 @@ def _job_command(use_case, job_id: str, as_json: bool, done: str) -> None:
 
 @keys_app.command("rotate")
 def keys_rotate(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Make a new key-encryption key and re-wrap every data key under it (content is not re-encrypted)."""
+    """Make a new key-encryption key and re-wrap every data key under it (content is not re-encrypted):
+    letters, attachments, citizens' TOTP secrets and their pending changes."""
     from postvak.attachments.service import rewrap_blob_keys
+    from postvak.citizens.service import rewrap_pending_keys, rewrap_totp_keys
     from postvak.messages.service import rewrap_body_keys
 
     runtime = _runtime()
     new_id = runtime.keyring.rotate()
     # Short transactions: one long one would hold back every sender's event feed on PostgreSQL.
-    letters, files = (_repeat_until_done(runtime, rewrap) for rewrap in (rewrap_body_keys, rewrap_blob_keys))
+    steps = (rewrap_body_keys, rewrap_blob_keys, rewrap_totp_keys, rewrap_pending_keys)
+    letters, files, totp, pending = (_repeat_until_done(runtime, step) for step in steps)
     _emit(
-        {"keyId": new_id, "letters": letters, "attachments": files},
+        {
+            "keyId": new_id,
+            "letters": letters,
+            "attachments": files,
+            "totpSecrets": totp,
+            "pendingChanges": pending,
+        },
         as_json,
-        [f"new key {new_id}; re-wrapped {letters} letters and {files} attachments"],
+        [
+            f"new key {new_id}; re-wrapped {letters} letters, {files} attachments, "
+            f"{totp} TOTP secrets and {pending} pending changes"
+        ],
     )
 
 

@@ -83,6 +83,14 @@ def test_the_second_factor_must_follow_the_password_within_10_minutes():
     assert not alive("password", timedelta(minutes=10), timedelta(0))
 
 
+def test_a_sensitive_change_needs_a_log_in_or_password_of_the_last_10_minutes():
+    assert rules.recently_authenticated(T0, T0)
+    assert rules.recently_authenticated(T0, T0 + timedelta(minutes=9, seconds=59))
+    assert not rules.recently_authenticated(T0, T0 + timedelta(minutes=10))
+    assert not rules.recently_authenticated(None, T0)  # a session from before the rule
+    assert not rules.recently_authenticated(T0 + timedelta(minutes=1), T0)  # a clock that went back
+
+
 def test_session_tokens_are_256_random_bits_stored_as_sha256():
     token = rules.new_session_token()
     assert len(token) >= 43 and token != rules.new_session_token()

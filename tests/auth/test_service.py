@@ -1,11 +1,13 @@
 """Sessions and throttles through the service, on the real database."""
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from postvak.auth import rules, service
 from postvak.auth.models import Throttle, WebSession
+from postvak.kit import clock
 from tests.support.citizens import make_citizen
 
 
@@ -21,6 +23,38 @@ def test_start_session_stores_only_the_hash_and_resolves(runtime, bsns):
     with runtime.database.unit_of_work(write=False) as session:
         assert service.resolve_session(session, token + "x") is None
         assert service.resolve_session(session, None) is None
+
+
+def test_only_a_full_session_starts_as_recently_authenticated(runtime, bsns):
+    citizen = make_citizen(runtime, bsns[0])
+    with runtime.database.unit_of_work() as session:
+        full = service.start_session(session, citizen.id, stage="full", ip=None, user_agent=None)
+        halfway = service.start_session(session, citizen.id, stage="password", ip=None, user_agent=None)
+    with runtime.database.unit_of_work(write=False) as session:
+        full_view = service.resolve_session(session, full)
+        halfway_view = service.resolve_session(session, halfway)
+    assert full_view.recently_authenticated(clock.now()) and full_view.authenticated_at is not None
+    assert halfway_view.authenticated_at is None
+
+
+def test_reauthentication_is_recorded_on_the_session_and_in_the_history(runtime, bsns):
+    citizen = make_citizen(runtime, bsns[0])
+    moment = [datetime(2027, 3, 1, 9, 0, tzinfo=UTC)]
+    clock.set_clock(lambda: moment[0])
+    with runtime.database.unit_of_work() as session:
+        token = service.start_session(session, citizen.id, stage="full", ip="192.0.2.1", user_agent=None)
+    moment[0] += rules.REAUTHENTICATION_WINDOW
+    with runtime.database.unit_of_work() as session:
+        view = service.resolve_session(session, token)
+        assert not view.recently_authenticated(clock.now())
+        claim = service.claim_password_attempt(session, view.username, "192.0.2.1")
+        service.accept_reauthentication(session, view, claim, ip="192.0.2.1", user_agent=None)
+    with runtime.database.unit_of_work(write=False) as session:
+        view = service.resolve_session(session, token)
+        [event] = service.login_history(session, citizen.id)
+        throttled = session.scalars(select(Throttle.failures)).all()
+    assert view.recently_authenticated(clock.now()) and view.authenticated_at == moment[0]
+    assert event.kind == "reauth-ok" and throttled == [0, 0, 0]  # the right password is taken back
 
 
 def test_revoke_all_sessions_logs_out_everywhere(runtime, bsns):

@@ -2,11 +2,11 @@
 
 import pyotp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from postvak.auth import passwords
-from postvak.citizens import service
-from postvak.citizens.models import Citizen, EmailAddress, Mailbox
+from postvak.citizens import repository, service
+from postvak.citizens.models import Citizen, EmailAddress, Mailbox, PendingChange
 from postvak.errors import InvalidRecipient, ValidationFailed
 from tests.support.citizens import PASSWORD, make_citizen
 from tests.support.letters import letter
@@ -130,3 +130,60 @@ def test_the_daily_digest_is_one_citizens_choice(runtime, bsns):
     with runtime.database.unit_of_work() as session:
         service.set_daily_digest(session, mine.id, True)
     assert (digest_chosen(runtime, mine.id), digest_chosen(runtime, theirs.id)) == (True, False)
+
+
+# --- key rotation ----------------------------------------------------------------------------
+
+
+def _wrapped_under(runtime, kek_id: str) -> int:
+    with runtime.database.unit_of_work(write=False) as session:
+        secrets = session.scalar(select(func.count()).where(Citizen.totp_kek_id == kek_id))
+        pending = session.scalar(select(func.count()).where(PendingChange.kek_id == kek_id))
+    return secrets + pending
+
+
+def test_rotation_rewraps_totp_secrets_and_pending_changes_without_touching_them(runtime, bsns):
+    first, second = make_citizen(runtime, bsns[0]), make_citizen(runtime, bsns[1])
+    with runtime.database.unit_of_work() as session:
+        service.start_totp_replacement(session, runtime.keyring, first.id)
+        code = service.request_phone_code(session, runtime.keyring, second.id, "+31612345678")
+        sealed_before = session.scalars(select(Citizen.totp_sealed).order_by(Citizen.id)).all()
+        new_secret = service.new_totp(session, runtime.keyring, first.id).secret
+    old_id = runtime.keyring.active_id
+    assert _wrapped_under(runtime, old_id) == 4
+
+    new_id = runtime.keyring.rotate()
+    done = []
+    for rewrap in (service.rewrap_totp_keys, service.rewrap_pending_keys):
+        while True:
+            with runtime.database.unit_of_work() as session:
+                if not (count := rewrap(session, runtime.keyring, limit=1)):
+                    break
+                done.append(count)
+    assert done == [1, 1, 1, 1]
+    assert _wrapped_under(runtime, old_id) == 0 and _wrapped_under(runtime, new_id) == 4
+
+    with runtime.database.unit_of_work() as session:
+        assert session.scalars(select(Citizen.totp_sealed).order_by(Citizen.id)).all() == sealed_before
+        stored = session.get(Citizen, first.id)
+        assert service.totp_secret_of(runtime.keyring, stored) == first.totp_secret
+        assert service.new_totp(session, runtime.keyring, first.id).secret == new_secret
+        assert service.pending_phone(session, runtime.keyring, second.id) == "+31612345678"
+        assert service.verify_phone_code(session, runtime.keyring, second.id, code.code) == "ok"
+
+
+def test_a_secret_replaced_during_the_rewrap_keeps_its_new_key(runtime, bsns):
+    citizen = make_citizen(runtime, bsns[0])
+    runtime.keyring.rotate()
+    with runtime.database.unit_of_work() as session:
+        [stale] = repository.totp_keys_not_under(session, runtime.keyring.active_id, 10)
+    with runtime.database.unit_of_work() as session:  # meanwhile, the citizen replaces their app
+        service.start_totp_replacement(session, runtime.keyring, citizen.id)
+        replacement = service.new_totp(session, runtime.keyring, citizen.id).secret
+        code = pyotp.TOTP(replacement).now()
+        assert service.confirm_totp_replacement(session, runtime.keyring, citizen.id, code) == "ok"
+    with runtime.database.unit_of_work() as session:
+        kek_id, wrapped = runtime.keyring.rewrap(stale.kek_id, stale.wrapped_key, citizen.id.bytes)
+        assert repository.replace_totp_key(session, stale, kek_id, wrapped) is False
+    with runtime.database.unit_of_work(write=False) as session:
+        assert service.totp_secret_of(runtime.keyring, session.get(Citizen, citizen.id)) == replacement

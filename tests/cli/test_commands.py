@@ -2,11 +2,18 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
+import pyotp
 import pytest
+from sqlalchemy import func, select
 
+from postvak.citizens import service as citizens
+from postvak.citizens.models import Citizen, PendingChange
+from postvak.kit.crypto import KeyRing
+from tests.support.citizens import csrf_token_in, login_with_totp, make_citizen
 from tests.support.letters import letter
 
 
@@ -75,6 +82,39 @@ def test_keys_rotate_rewraps_and_letters_still_open(postvak, client, sender, bsn
     assert rotated["letters"] == 1 and rotated["keyId"].startswith("k")
     again = json.loads(postvak("keys", "rotate", "--json").stdout)
     assert again["letters"] == 1 and again["keyId"] != rotated["keyId"]
+
+
+def test_keys_rotate_rewraps_citizens_secrets_so_the_old_key_can_go(postvak, runtime, web_client, bsns):
+    """After the rotation nothing is wrapped under the old key: with it removed from the key file,
+    TOTP log-ins, a new app waiting for its first code and a phone number waiting for its SMS code
+    all still work."""
+    citizen, other = make_citizen(runtime, bsns[0]), make_citizen(runtime, bsns[1])
+    with runtime.database.unit_of_work() as session:
+        citizens.start_totp_replacement(session, runtime.keyring, citizen.id)
+        sms = citizens.request_phone_code(session, runtime.keyring, other.id, "+31612345678")
+    old_id = runtime.keyring.active_id
+
+    rotated = json.loads(postvak("keys", "rotate", "--json").stdout)
+    assert rotated["totpSecrets"] == 2 and rotated["pendingChanges"] == 2 and rotated["keyId"] != old_id
+    with runtime.database.unit_of_work(write=False) as session:
+        assert session.scalar(select(func.count()).where(Citizen.totp_kek_id != rotated["keyId"])) == 0
+        assert session.scalar(select(func.count()).where(PendingChange.kek_id != rotated["keyId"])) == 0
+
+    key_file = runtime.settings.key_file
+    document = json.loads(key_file.read_text())
+    del document["keys"][old_id]
+    key_file.write_text(json.dumps(document))
+    runtime.keyring = KeyRing.load_or_create(key_file)
+    assert runtime.keyring.key_ids() == [rotated["keyId"]]
+
+    assert login_with_totp(web_client, citizen).headers["location"] == "/inbox"
+    page = web_client.get("/settings/totp").text
+    secret = re.search(r"secret=([A-Z2-7]+)", page).group(1)
+    form = {"csrf_token": csrf_token_in(page), "code": pyotp.TOTP(secret).now()}
+    replaced = web_client.post("/settings/totp", data=form, follow_redirects=False)
+    assert replaced.headers["location"].startswith("/settings?notice=totp-replaced")
+    with runtime.database.unit_of_work() as session:
+        assert citizens.verify_phone_code(session, runtime.keyring, other.id, sms.code) == "ok"
 
 
 def test_db_upgrade_is_repeatable(postvak):

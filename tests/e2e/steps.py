@@ -105,6 +105,14 @@ def add_passkey(page: Page, name: str) -> None:
     expect(page).to_have_url(re.compile(r"/settings"))
 
 
+def confirm_password(page: Page, handle: CitizenHandle) -> None:
+    """The page that asks for the password again before a sensitive change; ends where it returns to."""
+    expect(page).to_have_url(re.compile(r"/confirm-password(\?next=[^&]*)?$"))
+    page.locator("input[name=password]").fill(handle.password)
+    with page.expect_navigation():
+        page.locator('form[action="/confirm-password"] [type=submit]').click()
+
+
 def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
     """Chromium's virtual authenticator (DevTools protocol): a platform passkey that verifies the user."""
     cdp = page.context.new_cdp_session(page)

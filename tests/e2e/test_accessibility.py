@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from postvak.auth.rules import REAUTHENTICATION_WINDOW
+from postvak.kit import clock
 from tests.attachments import pdfs
 from tests.e2e.conftest import axe_violations
 from tests.e2e.steps import (
     add_passkey,
+    confirm_password,
     enter_password,
     enter_totp,
     follow,
@@ -277,6 +281,20 @@ def test_the_settings_pages_are_accessible(page: Page, base_url, citizen, mail, 
     for summary in page.locator("details summary").all():
         summary.click()
     tour.check("settings-totp")
+
+    later = clock.now() + REAUTHENTICATION_WINDOW + timedelta(minutes=1)
+    clock.set_clock(lambda: later)  # the log-in is old now: a new app asks for the password first
+    page.goto("/settings")
+    page.locator('form[action="/settings/totp/new"] [type=submit]').first.click()
+    expect(page).to_have_url(re.compile(r"/confirm-password\?next="))
+    tour.check("confirm-password")
+    page.locator("input[name=password]").fill("not the password")
+    page.locator('form[action="/confirm-password"] [type=submit]').click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    tour.check("confirm-password-error")
+    confirm_password(page, citizen)
+    expect(page).to_have_url(re.compile(r"/settings\?notice=password-confirmed#second-factors$"))
+    tour.check("settings-password-confirmed")
     tour.assert_clean()
 
 

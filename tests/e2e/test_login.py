@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.steps import add_passkey, enter_password, enter_totp, log_in, log_out, virtual_authenticator
+from postvak.auth.rules import REAUTHENTICATION_WINDOW
+from postvak.kit import clock
+from tests.e2e.steps import (
+    add_passkey,
+    confirm_password,
+    enter_password,
+    enter_totp,
+    log_in,
+    log_out,
+    virtual_authenticator,
+)
 from tests.support.citizens import make_citizen
 from tests.support.smtp import text_of
 
@@ -79,3 +90,26 @@ def test_a_citizen_registers_a_passkey_and_logs_in_with_it(localhost_page: Page,
     expect(page).to_have_url(re.compile(r"/inbox$"))
     [used] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"]
     assert used["signCount"] >= 2, "the passkey was not used to log in"
+
+
+def test_a_passkey_added_long_after_the_log_in_asks_for_the_password_first(localhost_page: Page, citizen):
+    """passkey.js follows the server to the password page, which brings the citizen back."""
+    page = localhost_page
+    cdp, authenticator_id = virtual_authenticator(page)
+    log_in(page, citizen)
+    later = clock.now() + REAUTHENTICATION_WINDOW + timedelta(minutes=1)
+    clock.set_clock(lambda: later)  # the live server runs in this process
+
+    page.goto("/settings")
+    form = page.locator('form[data-passkey="register"]')
+    form.locator("input[name=name]").fill("Laptop")
+    with page.expect_navigation():
+        form.locator("[type=submit]").click()
+    assert cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"] == []
+    confirm_password(page, citizen)
+    expect(page).to_have_url(re.compile(r"/settings\?notice=password-confirmed#second-factors$"))
+    expect(page.get_by_role("status").first).to_be_visible()
+
+    add_passkey(page, "Laptop")
+    expect(page.get_by_text("Laptop", exact=True)).to_be_visible()
+    assert len(cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"]) == 1

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_file
+from markupsafe import Markup
 
 from postvak.errors import PROBLEMS
 from postvak.inbox import rules
@@ -94,3 +95,17 @@ def test_the_language_is_the_urls_then_the_devices_then_the_accounts():
 )
 def test_redirects_stay_on_this_site(target, expected):
     assert i18n.safe_local_path(target) == expected
+
+
+def test_no_page_shows_control_or_bidirectional_characters_as_they_are():
+    """Text stored before the edges refused them, or a refused value shown again in its form."""
+    template = i18n.templates.env.from_string("<p>{{ name }}</p><pre>{{ body }}</pre>{{ html | safe }}")
+    shown = template.render(
+        name="factuur\u202efdp.exe\x1b]0;x\x07\x00\x85",
+        body="regel 1\n\tregel 2\r\n",
+        html=Markup("<b>vet\u2066</b>"),
+    )
+    assert shown == (
+        "<p>factuur\ufffdfdp.exe\ufffd]0;x\ufffd\ufffd\ufffd</p>"
+        "<pre>regel 1\n\tregel 2\r\n</pre><b>vet\ufffd</b>"
+    )

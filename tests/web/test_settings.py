@@ -26,7 +26,7 @@ from tests.support.citizens import (
 )
 
 TEMPLATES = (
-    *("settings.html", "_settings.html", "settings_code.html", "settings_totp.html"),
+    *("settings.html", "_settings.html", "settings_code.html", "settings_totp.html", "confirm_password.html"),
     "passkey_login.html",
 )
 SAME_IN_DUTCH = ("Passkeys", "Account")

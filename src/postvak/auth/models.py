@@ -26,6 +26,9 @@ class WebSession(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When the citizen last proved who they are in this session: the full log-in, or the password
+    # again; sensitive changes ask for it to be recent (auth.rules.REAUTHENTICATION_WINDOW).
+    authenticated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class LoginEvent(Base):

@@ -32,6 +32,7 @@ class SessionRow:
     username: str
     language: str
     activated_at: datetime | None
+    authenticated_at: datetime | None
 
 
 def add_session(session: Session, row: WebSession) -> None:
@@ -61,11 +62,16 @@ def session_by_hash(session: Session, token_hash: str) -> SessionRow | None:
         username=username,
         language=language,
         activated_at=_utc_or_none(activated_at),
+        authenticated_at=_utc_or_none(web.authenticated_at),
     )
 
 
 def touch_session(session: Session, token_hash: str, at: datetime) -> None:
     session.execute(update(WebSession).where(WebSession.token_hash == token_hash).values(last_seen_at=at))
+
+
+def set_authenticated_at(session: Session, token_hash: str, at: datetime) -> None:
+    session.execute(update(WebSession).where(WebSession.token_hash == token_hash).values(authenticated_at=at))
 
 
 def revoke_session(session: Session, token_hash: str, at: datetime) -> None:

@@ -97,6 +97,16 @@ def needs_touch(last_seen_at: datetime, now: datetime) -> bool:
     return now - last_seen_at >= TOUCH_INTERVAL
 
 
+# A sensitive change (a new passkey, another authenticator app) comes soon after the citizen proved
+# who they are: a session left open on a shared computer, or a stolen cookie, is not enough for it.
+REAUTHENTICATION_WINDOW = timedelta(minutes=10)
+
+
+def recently_authenticated(authenticated_at: datetime | None, now: datetime) -> bool:
+    """The full log-in, or the password given again, was less than REAUTHENTICATION_WINDOW ago."""
+    return authenticated_at is not None and timedelta(0) <= now - authenticated_at < REAUTHENTICATION_WINDOW
+
+
 # --- TOTP ------------------------------------------------------------------------------------
 
 TOTP_PERIOD_SECONDS = 30

@@ -21,11 +21,12 @@ from postvak.errors import ValidationFailed
 from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
 from postvak.kit.ids import new_id
+from postvak.kit.text import text_problem
 
 STAGES = (rules.STAGE_PASSWORD, rules.STAGE_FULL)
 EVENT_KINDS = (
     *("password-ok", "password-failed", "code-ok", "code-failed", "passkey-ok", "passkey-failed"),
-    *("logout", "logout-everywhere"),
+    *("logout", "logout-everywhere", "reauth-ok", "reauth-failed"),
 )
 HISTORY_LENGTH = 50
 
@@ -43,6 +44,10 @@ class SessionView:
     username: str
     activated: bool
     touch_due: bool = False  # last_seen_at is older than rules.TOUCH_INTERVAL
+    authenticated_at: datetime | None = None  # the full log-in, or the password given again since
+
+    def recently_authenticated(self, now: datetime) -> bool:
+        return rules.recently_authenticated(self.authenticated_at, now)
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,10 @@ class SecondFactorResult:
 def start_session(
     session: Session, citizen_id: uuid.UUID, *, stage: str, ip: str | None, user_agent: str | None
 ) -> str:
-    """A new server-side session; returns the cookie token (only its SHA-256 is stored)."""
+    """A new server-side session; returns the cookie token (only its SHA-256 is stored).
+
+    A full session starts right after the second factor: the citizen has just proved who they are.
+    """
     if stage not in STAGES:
         raise ValueError(f"unknown session stage {stage!r}")
     token = rules.new_session_token()
@@ -78,6 +86,7 @@ def start_session(
         csrf_token=rules.new_csrf_token(),
         created_at=now,
         last_seen_at=now,
+        authenticated_at=now if stage == rules.STAGE_FULL else None,
         ip=_clip(ip, 64),
         user_agent=_clip(user_agent, 300),
     )
@@ -109,6 +118,7 @@ def resolve_session(session: Session, token: str | None) -> SessionView | None:
         username=row.username,
         activated=row.activated_at is not None,
         touch_due=rules.needs_touch(row.last_seen_at, now),
+        authenticated_at=row.authenticated_at,
     )
 
 
@@ -232,7 +242,10 @@ def claim_password_attempt(session: Session, username: str, ip: str | None) -> C
 
 
 def find_account(session: Session, username: str) -> Account | None:
-    citizen = citizens.citizen_by_username(session, username_for(username))
+    username = username_for(username)
+    if text_problem(username):  # nobody's username, and PostgreSQL cannot even compare a NUL
+        return None
+    citizen = citizens.citizen_by_username(session, username)
     return Account(citizen.id, citizen.password_hash) if citizen else None
 
 
@@ -272,6 +285,30 @@ def refuse_password(
 ) -> None:
     if account is not None:
         record_event(session, account.id, "password-failed", ip=ip, user_agent=user_agent)
+
+
+# --- the password again, before a sensitive change ("sudo mode") ----------------------------
+
+
+def account_of(session: Session, citizen_id: uuid.UUID) -> Account:
+    citizen = citizens.get_citizen(session, citizen_id)
+    return Account(citizen.id, citizen.password_hash)
+
+
+def accept_reauthentication(
+    session: Session, view: SessionView, claim: Claim, *, ip: str | None, user_agent: str | None
+) -> None:
+    """The password was right: sensitive changes are allowed in this session for the next
+    rules.REAUTHENTICATION_WINDOW. Throttled and recorded as the log-in's password step is."""
+    take_back_attempt(session, claim, [key for key, _ in rules.throttle_keys(view.username, ip).all])
+    repository.set_authenticated_at(session, view.token_hash, clock.now())
+    record_event(session, view.citizen_id, "reauth-ok", ip=ip, user_agent=user_agent)
+
+
+def refuse_reauthentication(
+    session: Session, view: SessionView, *, ip: str | None, user_agent: str | None
+) -> None:
+    record_event(session, view.citizen_id, "reauth-failed", ip=ip, user_agent=user_agent)
 
 
 # --- the second factor -----------------------------------------------------------------------

@@ -219,3 +219,62 @@ def drop_pending_change(session: Session, citizen_id: uuid.UUID, kind: str) -> N
         .where(PendingChange.citizen_id == citizen_id, PendingChange.kind == kind)
         .execution_options(synchronize_session=False)
     )
+
+
+# --- key rotation: sealed values whose data key is wrapped under an older key -------------------
+
+
+@dataclass(frozen=True)
+class WrappedKey:
+    """Where one sealed value's data key is, and under which key it is wrapped."""
+
+    citizen_id: uuid.UUID
+    kind: str  # "totp" for the account's secret; a pending change's kind otherwise
+    kek_id: str
+    wrapped_key: bytes
+
+
+def totp_keys_not_under(session: Session, kek_id: str, limit: int) -> list[WrappedKey]:
+    query = (
+        select(Citizen.id, Citizen.totp_kek_id, Citizen.totp_key)
+        .where(Citizen.totp_kek_id.is_not(None), Citizen.totp_kek_id != kek_id)
+        .order_by(Citizen.id)
+        .limit(limit)
+    )
+    return [WrappedKey(cid, "totp", kid, key) for cid, kid, key in session.execute(query)]
+
+
+def replace_totp_key(session: Session, old: WrappedKey, kek_id: str, wrapped_key: bytes) -> bool:
+    """Only if the secret is still the one whose key was re-wrapped (a request may have sealed a new one)."""
+    result = session.execute(
+        update(Citizen)
+        .where(Citizen.id == old.citizen_id, Citizen.totp_key == old.wrapped_key)
+        .values(totp_kek_id=kek_id, totp_key=wrapped_key)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def pending_keys_not_under(session: Session, kek_id: str, limit: int) -> list[WrappedKey]:
+    query = (
+        select(PendingChange.citizen_id, PendingChange.kind, PendingChange.kek_id, PendingChange.sealed_key)
+        .where(PendingChange.kek_id != kek_id)
+        .order_by(PendingChange.citizen_id, PendingChange.kind)
+        .limit(limit)
+    )
+    return [WrappedKey(cid, kind, kid, key) for cid, kind, kid, key in session.execute(query)]
+
+
+def replace_pending_key(session: Session, old: WrappedKey, kek_id: str, wrapped_key: bytes) -> bool:
+    """Only if the pending change is still the one whose key was re-wrapped (every new code replaces it)."""
+    result = session.execute(
+        update(PendingChange)
+        .where(
+            PendingChange.citizen_id == old.citizen_id,
+            PendingChange.kind == old.kind,
+            PendingChange.sealed_key == old.wrapped_key,
+        )
+        .values(kek_id=kek_id, sealed_key=wrapped_key)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

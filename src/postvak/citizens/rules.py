@@ -10,6 +10,8 @@ import re
 import uuid
 from datetime import datetime, timedelta
 
+from postvak.kit.text import text_problem
+
 MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit
 MAX_LOCAL_PART = 64
 # The local part as people use it: no quoted strings, comments or IP-literal domains.
@@ -167,7 +169,7 @@ def passkey_name_problem(name: str, existing: list[str]) -> str | None:
         return "Give the passkey a name, so that you can tell your passkeys apart."
     if len(name) > MAX_PASSKEY_NAME:
         return "A passkey's name has at most 60 characters."
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+    if text_problem(name):  # also bidirectional controls: "phone\u202eenohp" would show reversed
         return "A passkey's name cannot contain control characters."
     if name.casefold() in {other.casefold() for other in existing}:
         return "You already have a passkey with this name."

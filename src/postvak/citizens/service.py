@@ -474,6 +474,32 @@ def remove_passkey(session: Session, citizen_id: uuid.UUID, passkey_id: str) -> 
     repository.remove(session, row)
 
 
+# --- key rotation ----------------------------------------------------------------------------
+
+
+def rewrap_totp_keys(session: Session, keyring: KeyRing, limit: int = 500) -> int:
+    """Re-wrap up to `limit` TOTP secrets' data keys under the active key; the sealed secrets stay as
+    they are. Returns how many were looked at: call again (in a new transaction) until it returns 0.
+
+    A secret replaced meanwhile keeps its new key (sealed under the key its request had active).
+    """
+    rows = repository.totp_keys_not_under(session, keyring.active_id, limit)
+    for row in rows:
+        kek_id, wrapped = keyring.rewrap(row.kek_id, row.wrapped_key, row.citizen_id.bytes)
+        repository.replace_totp_key(session, row, kek_id, wrapped)
+    return len(rows)
+
+
+def rewrap_pending_keys(session: Session, keyring: KeyRing, limit: int = 500) -> int:
+    """As rewrap_totp_keys, for the sealed pending changes (a phone number, a new TOTP secret), also
+    expired ones: their data is still sealed under the older key."""
+    rows = repository.pending_keys_not_under(session, keyring.active_id, limit)
+    for row in rows:
+        kek_id, wrapped = keyring.rewrap(row.kek_id, row.wrapped_key, _pending_aad(row.citizen_id, row.kind))
+        repository.replace_pending_key(session, row, kek_id, wrapped)
+    return len(rows)
+
+
 # --- changes waiting for their proof, sealed -------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from starlette.datastructures import FormData
 
 from postvak.auth import service as auth
 from postvak.auth.rules import STAGE_FULL
+from postvak.kit import clock
 
 SESSION_COOKIE = "__Host-postvak-session"
 _NOT_READ = object()
@@ -41,6 +43,14 @@ class LoginRequired(Exception):
 
 class FormRejected(Exception):
     """A state-changing form without the session's CSRF token, or sent from another site: 403."""
+
+
+class ReauthenticationRequired(Exception):
+    """A sensitive change, but the citizen last proved who they are too long ago: the web app answers
+    with the page that asks for the password, which then returns to `back`."""
+
+    def __init__(self, back: str) -> None:
+        self.back = back
 
 
 def current_session(request: Request) -> auth.SessionView | None:
@@ -89,6 +99,37 @@ async def require_account_form(request: Request) -> tuple[CitizenSession, FormDa
     return citizen, await checked_form(request, citizen.csrf_token)
 
 
+def require_recent_authentication(request: Request, back: str) -> None:
+    """Sensitive changes (a new passkey, another authenticator app) only within a short while
+    (auth.rules.REAUTHENTICATION_WINDOW) of the log-in or of giving the password again."""
+    view = current_session(request)
+    if view is None or not view.recently_authenticated(clock.now()):
+        raise ReauthenticationRequired(back)
+
+
+def recent_citizen(back: str) -> Callable[[Request], CitizenSession]:
+    """A dependency for the pages of a sensitive change: the signed-in citizen, who proved who they are
+    recently; otherwise they are asked for their password first, and then return to `back`."""
+
+    def dependency(request: Request) -> CitizenSession:
+        citizen = require_citizen(request)
+        require_recent_authentication(request, back)
+        return citizen
+
+    return dependency
+
+
+def recent_citizen_form(back: str) -> Callable[[Request], Awaitable[tuple[CitizenSession, FormData]]]:
+    """As recent_citizen, for the POST of a sensitive change: its CSRF token is checked first."""
+
+    async def dependency(request: Request) -> tuple[CitizenSession, FormData]:
+        checked = await require_citizen_form(request)
+        require_recent_authentication(request, back)
+        return checked
+
+    return dependency
+
+
 async def checked_form(request: Request, expected_token: str) -> FormData:
     form = await request.form()
     check_form(request, form.get("csrf_token"), expected_token)
@@ -97,7 +138,9 @@ async def checked_form(request: Request, expected_token: str) -> FormData:
 
 def check_form(request: Request, token: object, expected_token: str) -> None:
     """The form's csrf_token must be the expected one, and the request must come from our own pages."""
-    if not isinstance(token, str) or not token or not hmac.compare_digest(token, expected_token):
+    if not isinstance(token, str) or not token or not token.isascii():  # compare_digest takes ASCII only
+        raise FormRejected("csrf_token missing or wrong")
+    if not hmac.compare_digest(token, expected_token):
         raise FormRejected("csrf_token missing or wrong")
     if not same_origin(request):
         raise FormRejected("the form was sent from another site")

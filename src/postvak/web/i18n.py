@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -18,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from postvak.kit import clock
 
@@ -121,9 +123,25 @@ def _switch_url(language: str, back: str) -> str:
     return "/language?" + urlencode({"lang": language, "back": back})
 
 
+# What no page shows as it is: C0 and C1 controls (not tabs and line breaks), bidirectional controls
+# ("factuur\u202efdp.exe" would read "factuurexe.pdf") and lone surrogates. The edges refuse them;
+# this covers text stored before they did, and a refused value shown again in its form.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _showable(value: object) -> object:
+    """Jinja's finalize: every value a template outputs, with what no page shows replaced by U+FFFD."""
+    if not isinstance(value, str) or value.isprintable():
+        return value
+    shown = _UNSHOWABLE.sub("\ufffd", value)
+    # Markup stays markup: it was safe HTML, and only characters that are no markup were replaced.
+    return Markup(shown) if isinstance(value, Markup) else shown  # noqa: S704
+
+
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=True,
+    finalize=_showable,
     extensions=["jinja2.ext.i18n"],
     trim_blocks=True,
     lstrip_blocks=True,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.datastructures import FormData
 
 from postvak.auth import service as auth
 from postvak.auth.passkeys import RelyingParty
@@ -19,7 +20,7 @@ from postvak.auth.rules import STAGE_FULL
 from postvak.citizens import service as citizens
 from postvak.errors import ValidationFailed
 from postvak.web.auth_routes import client_of, second_factor_form, with_session
-from postvak.web.deps import check_form, current_session
+from postvak.web.deps import CitizenSession, check_form, current_session, recent_citizen_form
 from postvak.web.pages import NO_STORE, CitizenRoute
 from postvak.web.return_to import after_log_in
 from postvak.web.settings_pages import PASSKEY_NOT_ADDED, CitizenForm, back_to_settings, refuse, runtime_of
@@ -27,6 +28,8 @@ from postvak.web.settings_pages import PASSKEY_NOT_ADDED, CitizenForm, back_to_s
 router = APIRouter()
 settings = APIRouter(route_class=CitizenRoute)
 FormField = Annotated[str, Form()]
+# Adding a passkey asks for the password again when the log-in is more than a few minutes old.
+Adding = Annotated[tuple[CitizenSession, FormData], Depends(recent_citizen_form("/settings#second-factors"))]
 
 
 def relying_party(request: Request) -> RelyingParty:
@@ -75,8 +78,11 @@ def log_in_with_passkey(request: Request, credential: FormField = "", csrf_token
 
 
 @settings.post("/settings/passkeys/options")
-def registration_options(request: Request, checked: CitizenForm) -> Response:
-    """JSON for navigator.credentials.create; the browser is told which passkeys exist already."""
+def registration_options(request: Request, checked: Adding) -> Response:
+    """JSON for navigator.credentials.create; the browser is told which passkeys exist already.
+
+    Without a recent log-in this answers with a redirect to the password page, which fetch()
+    follows: passkey.js sees that and opens the page."""
     citizen, _form = checked
     try:
         with runtime_of(request).database.unit_of_work() as session:
@@ -89,7 +95,7 @@ def registration_options(request: Request, checked: CitizenForm) -> Response:
 
 
 @settings.post("/settings/passkeys")
-def add_passkey(request: Request, checked: CitizenForm) -> Response:
+def add_passkey(request: Request, checked: Adding) -> Response:
     citizen, form = checked
     name = str(form.get("name") or "")
     try:

@@ -30,7 +30,7 @@ _LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 NOTICES = (
     *("language", "email-verified", "email-removed", "phone-verified", "phone-removed"),
     *("sms-on", "sms-off", "totp-replaced", "totp-removed", "passkey-added", "passkey-removed"),
-    *("digest-on", "digest-off"),
+    *("digest-on", "digest-off", "password-confirmed"),
 )
 
 # Problems the routes find themselves (the services' problems are sentences of their own rules).

@@ -1,22 +1,24 @@
 """Settings pages of the authenticator app (TOTP): replace it with a new one, or remove it.
 
 A new secret takes effect only when the app it was added to has produced a right code; until
-then the old app keeps working. Removing is refused when it is the last second factor.
+then the old app keeps working. Removing is refused when it is the last second factor. Replacing
+asks for the password again when the log-in is more than a few minutes old (reauth_routes).
 """
 
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
 
 from postvak.citizens import service as citizens
 from postvak.errors import ValidationFailed
-from postvak.web.deps import CitizenSession
+from postvak.web.deps import CitizenSession, recent_citizen, recent_citizen_form
 from postvak.web.pages import CitizenRoute
 from postvak.web.settings_pages import (
-    Citizen,
     CitizenForm,
     back_to_settings,
     code_outcome,
@@ -27,9 +29,16 @@ from postvak.web.settings_pages import (
 
 router = APIRouter(route_class=CitizenRoute)
 
+SECTION, PAGE = "/settings#second-factors", "/settings/totp"
+# Who may start a replacement, see the new secret and confirm it: a citizen who proved who they are
+# recently; otherwise they confirm their password first and come back here.
+Starting = Annotated[tuple[CitizenSession, FormData], Depends(recent_citizen_form(SECTION))]
+Replacing = Annotated[CitizenSession, Depends(recent_citizen(PAGE))]
+Confirming = Annotated[tuple[CitizenSession, FormData], Depends(recent_citizen_form(PAGE))]
+
 
 @router.post("/settings/totp/new")
-def start_replacement(request: Request, checked: CitizenForm) -> Response:
+def start_replacement(request: Request, checked: Starting) -> Response:
     """A fresh secret every time this is asked, so a secret seen earlier is never the one set up."""
     citizen, _form = checked
     runtime = runtime_of(request)
@@ -39,12 +48,12 @@ def start_replacement(request: Request, checked: CitizenForm) -> Response:
 
 
 @router.get("/settings/totp", response_class=HTMLResponse)
-def replacement_page(request: Request, citizen: Citizen) -> Response:
+def replacement_page(request: Request, citizen: Replacing) -> Response:
     return _replacement_form(request, citizen)
 
 
 @router.post("/settings/totp")
-def confirm_replacement(request: Request, checked: CitizenForm) -> Response:
+def confirm_replacement(request: Request, checked: Confirming) -> Response:
     citizen, form = checked
     runtime = runtime_of(request)
     with runtime.database.unit_of_work() as session:

@@ -44,6 +44,11 @@
     const csrf = form.querySelector("input[name=csrf_token]").value;
     const body = new URLSearchParams({ csrf_token: csrf });
     const answer = await fetch(form.dataset.optionsUrl, { method: "POST", body, credentials: "same-origin" });
+    // The server asks for the password first (the log-in is a while ago): go there, it comes back.
+    if (answer.redirected && new URL(answer.url).origin === window.location.origin) {
+      window.location.assign(answer.url);
+      return;
+    }
     if (!answer.ok) throw new Error("options");
     const options = publicKeyOptions(await answer.json());
     const credential = form.dataset.passkey === "register"
