@@ -49,6 +49,10 @@ class Receiver:
         """Answer the next requests to `path` with these replies, in order; then 200 again."""
         self._replies.setdefault(path, []).extend(replies)
 
+    def clear_replies(self, path: str) -> None:
+        """Forget the replies told for `path`: it answers 200 again."""
+        self._replies.pop(path, None)
+
     def next_reply(self, path: str) -> Reply:
         queue = self._replies.get(path)
         return queue.pop(0) if queue else Reply()

@@ -110,8 +110,9 @@ def signing_keys(current: bytes, previous: bytes | None, previous_until: datetim
 
 
 def rfc3339(moment: datetime) -> str:
-    """UTC with a Z, as the API writes every moment."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """UTC with a Z, as the API writes every moment; a naive moment (SQLite gives those) is UTC."""
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def cloud_event(
