@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from postvak.errors import NotFound, ValidationFailed
 from postvak.jobs.models import Job
 from postvak.kit import clock
-from postvak.kit.netguard import Policy
+from postvak.kit.netguard import Answer, Policy
 from postvak.webhooks import rules, service
 from postvak.webhooks.models import WebhookEndpoint
 from postvak.webhooks.schemas import WebhookEndpointIn
@@ -206,3 +206,49 @@ def test_events_of_senders_without_endpoints_take_one_statement(runtime, sender)
         with counting_statements(runtime.database.writer) as statements:
             assert service.plan_deliveries(session, events=[status_event(sender, n) for n in range(50)]) == 0
     assert len(statements) == 1
+
+
+# --- housekeeping ----------------------------------------------------------------------------------
+
+
+def test_after_a_key_rotation_secrets_are_rewrapped_and_still_sign(runtime, sender):
+    endpoint_id, first = add_endpoint(runtime, sender, URL)
+    with runtime.database.unit_of_work() as session:
+        second = service.rotate_secret(
+            session, runtime.keyring, sender_id=sender.id, endpoint_id=str(endpoint_id)
+        )
+    old_kek = runtime.keyring.active_id
+    new_kek = runtime.keyring.rotate()
+    with runtime.database.unit_of_work() as session:
+        assert service.rewrap_secret_keys(session, runtime.keyring) == 1
+    with runtime.database.unit_of_work() as session:
+        assert service.rewrap_secret_keys(session, runtime.keyring) == 0
+        row = session.get(WebhookEndpoint, endpoint_id)
+        assert row.secret_kek_id == row.previous_kek_id == new_kek != old_kek
+    assert _keys(runtime, sender, endpoint_id) == [rules.secret_key(second.secret), rules.secret_key(first)]
+
+
+def test_old_delivery_attempts_are_forgotten_and_recent_ones_kept(runtime, sender):
+    endpoint_id, _ = add_endpoint(runtime, sender, URL)
+    start = clock.now()
+    for days, event_id in ((40, 1), (31, 2), (1, 3)):
+        clock.set_clock(lambda days=days: start - timedelta(days=days))
+        plan(runtime, [status_event(sender, event_id)])
+        [job] = claim_deliveries(runtime)
+        with runtime.database.unit_of_work(write=False) as session:
+            delivery = service.prepare_delivery(session, runtime.keyring, job=job, source="s")
+        with runtime.database.unit_of_work() as session:
+            service.record_attempt(
+                session,
+                delivery=delivery,
+                answer=Answer(200, b"", None, None, 0.01),
+                now=clock.now(),
+                jitter=0,
+            )
+    clock.set_clock(lambda: start)
+    with runtime.database.unit_of_work() as session:
+        assert service.prune_deliveries(session, before=start - service.KEEP_DELIVERIES, limit=1) == 1
+        assert service.prune_deliveries(session, before=start - service.KEEP_DELIVERIES) == 1
+        assert service.prune_deliveries(session, before=start - service.KEEP_DELIVERIES) == 0
+        left = service.latest_deliveries(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
+    assert [r.event_id for r in left] == [3]

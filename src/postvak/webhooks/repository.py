@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from postvak.kit.sql import insert_many
@@ -87,6 +87,36 @@ def latest_deliveries(session: Session, endpoint_id: uuid.UUID, limit: int) -> l
         select(WebhookDelivery)
         .where(WebhookDelivery.endpoint_id == endpoint_id)
         .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def prune_deliveries(session: Session, before: datetime, limit: int) -> int:
+    """Delete up to `limit` attempts made before `before`, oldest first; returns how many."""
+    oldest = (
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.at < before)
+        .order_by(WebhookDelivery.id)
+        .limit(limit)
+    )
+    ids = list(session.scalars(oldest))
+    if ids:
+        session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids)))
+    return len(ids)
+
+
+def endpoints_not_under_key(session: Session, kek_id: str, limit: int) -> list[WebhookEndpoint]:
+    """Endpoints with a secret (current or previous) wrapped by another key than `kek_id`."""
+    query = (
+        select(WebhookEndpoint)
+        .where(
+            or_(
+                and_(WebhookEndpoint.secret_kek_id.is_not(None), WebhookEndpoint.secret_kek_id != kek_id),
+                and_(WebhookEndpoint.previous_kek_id.is_not(None), WebhookEndpoint.previous_kek_id != kek_id),
+            )
+        )
+        .order_by(WebhookEndpoint.id)
         .limit(limit)
     )
     return list(session.scalars(query))

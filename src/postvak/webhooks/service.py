@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -331,6 +331,30 @@ def _job_error(answer: Answer) -> str:
     if answer.status is not None:
         return f"answered {answer.status}"
     return f"{answer.error}: {answer.detail}"
+
+
+# --- housekeeping ----------------------------------------------------------------------------------
+
+KEEP_DELIVERIES = timedelta(days=30)  # the record of attempts a sender can look back on
+
+
+def prune_deliveries(session: Session, *, before: datetime, limit: int = 10_000) -> int:
+    """Forget up to `limit` delivery attempts made before `before`; call again until it returns 0."""
+    return repository.prune_deliveries(session, before, limit)
+
+
+def rewrap_secret_keys(session: Session, keyring: KeyRing, limit: int = 500) -> int:
+    """Re-wrap up to `limit` endpoints' secret data keys under the active key (after `postvak keys
+    rotate`); the sealed secrets stay as they are. Call again until it returns 0."""
+    active = keyring.active_id
+    rows = repository.endpoints_not_under_key(session, active, limit)
+    for e in rows:
+        if e.secret_kek_id is not None and e.secret_key is not None and e.secret_kek_id != active:
+            e.secret_kek_id, e.secret_key = keyring.rewrap(e.secret_kek_id, e.secret_key, _aad(e.id))
+        if e.previous_kek_id is not None and e.previous_key is not None and e.previous_kek_id != active:
+            e.previous_kek_id, e.previous_key = keyring.rewrap(e.previous_kek_id, e.previous_key, _aad(e.id))
+    session.flush()
+    return len(rows)
 
 
 # --- for the sender's portal ------------------------------------------------------------------------
