@@ -19,6 +19,7 @@ from postvak.kit.netguard import GuardedClient, Policy
 from postvak.webhooks import rules, service
 from postvak.webhooks.jobs import event_source, run_delivery
 from postvak.webhooks.lanes import guarded_client
+from postvak.webhooks.models import WebhookEndpoint
 from postvak.webhooks.schemas import WebhookEndpointIn
 from tests.support.receiver import Reply, receiver
 from tests.support.webhooks import add_endpoint, claim_deliveries, plan, status_event
@@ -248,20 +249,47 @@ def test_a_dns_answer_that_changed_after_registration_is_refused_at_connection(r
     assert record.error == "refused" and "resolves to 127.0.0.1, a loopback address" in record.answer
 
 
-def test_a_job_without_a_usable_endpoint_is_dropped_alone(runtime, sender, hooks, poster):
-    add_endpoint(runtime, sender, hooks.url())
+def test_a_job_that_plan_deliveries_did_not_make_is_dropped_alone(runtime, sender, hooks, poster):
+    endpoint_id, _ = add_endpoint(runtime, sender, hooks.url())
     plan(runtime, [status_event(sender, 1)])
+    odd = [
+        {},
+        {"endpointId": str(endpoint_id), "eventId": "5"},
+        {"endpointId": str(endpoint_id), "eventId": 5},
+    ]
+    rows = [
+        {
+            "kind": service.DELIVERY_JOB,
+            "dedupe_key": f"webhook:odd:{n}",
+            "payload": payload,
+            "due_at": clock.now(),
+        }
+        for n, payload in enumerate(odd)
+    ]
     with runtime.database.unit_of_work() as session:
-        jobs.enqueue(
-            session,
-            [
-                {
-                    "kind": service.DELIVERY_JOB,
-                    "dedupe_key": "webhook:bad",
-                    "payload": {},
-                    "due_at": clock.now(),
-                }
-            ],
-        )
-    assert sorted(o.result for o in deliver_due(runtime, poster)) == ["delivered", "dropped"]
-    assert orjson.loads(hooks.received[0].body)["id"] == "1"
+        jobs.enqueue(session, rows)
+    results = sorted(o.result for o in deliver_due(runtime, poster))
+    assert results == ["delivered", "dropped", "dropped", "dropped"]
+    assert [orjson.loads(r.body)["id"] for r in hooks.received] == ["1"]
+    assert pending(runtime) == []
+
+
+def test_a_secret_that_fails_its_integrity_check_fails_its_job_alone_and_not_forever(
+    runtime, sender, other_sender, hooks, poster
+):
+    broken, _ = add_endpoint(runtime, sender, hooks.url("/broken"))
+    add_endpoint(runtime, other_sender, hooks.url("/fine"))
+    with runtime.database.unit_of_work() as session:
+        row = session.get(WebhookEndpoint, broken)
+        row.secret_sealed = bytes([row.secret_sealed[0] ^ 1]) + row.secret_sealed[1:]
+    start = clock.now()
+    clock.set_clock(lambda: start)
+    plan(runtime, [status_event(sender, 1), status_event(other_sender, 2)])
+    outcomes = deliver_due(runtime, poster)
+    assert sorted((o.result, o.error) for o in outcomes) == [("delivered", None), ("retry", "internal")]
+    assert [r.path for r in hooks.received] == ["/fine"]
+    [job] = pending(runtime)
+    assert job.last_error.startswith("IntegrityFailure")
+    clock.set_clock(lambda: start + rules.GIVE_UP_AFTER)
+    assert [(o.result, o.error) for o in deliver_due(runtime, poster)] == [("failed", "internal")]
+    assert pending(runtime) == []

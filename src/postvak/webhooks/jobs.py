@@ -37,12 +37,25 @@ def run_delivery(
     """Deliver one claimed job: load its endpoint and secrets, sign, POST through the guard, record.
 
     Three short steps, and no transaction is open during the POST (up to 15 s): on SQLite an open
-    write transaction would stop every other writer that long. Exceptions (the database gone) leave
-    the job to its lease, after which it is claimed again.
+    write transaction would stop every other writer that long. A job that cannot run (a secret that
+    fails its integrity check, say) is tried again later like a failed attempt and given up after
+    three days; when not even that can be recorded (the database gone) it returns after its lease.
     """
+    try:
+        return _deliver(database, keyring, client, job, source=source, jitter=jitter)
+    except Exception as exc:  # noqa: BLE001 - this job fails alone, and not forever
+        log.exception("webhook delivery could not run", job_id=job.id)
+        with database.unit_of_work() as session:
+            return service.fail_delivery(
+                session, job=job, error=f"{type(exc).__name__}: {exc}", now=clock.now(), jitter=jitter()
+            )
+
+
+def _deliver(database, keyring, client, job: ClaimedJob, *, source: str, jitter) -> Outcome:
     with database.unit_of_work(write=False) as session:
         delivery = service.prepare_delivery(session, keyring, job=job, source=source)
     if delivery is None:
+        log.info("webhook dropped", job_id=job.id, endpoint_id=str(service.endpoint_of(job)))
         with database.unit_of_work() as session:
             return service.drop_delivery(session, job=job, now=clock.now())
     answer = service.deliver(delivery, client=client, now=clock.now())

@@ -141,8 +141,8 @@ class WebhookLane:
             outcome = run_delivery(
                 self.database, self.keyring, self.client, job, source=self.source, jitter=self.jitter
             )
-        except Exception:  # noqa: BLE001 - e.g. the database restarting: the job returns after its lease
-            log.exception("webhook delivery could not run", job_id=job.id)
+        except Exception:  # noqa: BLE001 - the database gone: the job returns after its lease
+            log.exception("webhook delivery could not be recorded", job_id=job.id)
         finally:
             self._give_back(self._finished(endpoint, outcome))
 

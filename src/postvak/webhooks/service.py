@@ -42,11 +42,11 @@ def create_endpoint(
     The URL is checked (form, and every address its host resolves to) before the first statement:
     on SQLite the write lock is only taken then, and a slow DNS answer must not hold it.
     """
-    event_types = (
-        sorted(set(endpoint.event_types), key=rules.EVENT_TYPES.index) if endpoint.event_types else None
-    )
-    if event_types is not None and (problem := rules.event_types_problem(event_types)):
-        raise ValidationFailed(f"eventTypes: {problem}")
+    event_types = None
+    if endpoint.event_types is not None:
+        if problem := rules.event_types_problem(endpoint.event_types):
+            raise ValidationFailed(f"eventTypes: {problem}")
+        event_types = sorted(set(endpoint.event_types), key=rules.EVENT_TYPES.index)
     try:
         policy.check_url(endpoint.url)
     except (Refused, Unresolvable) as exc:
@@ -105,7 +105,9 @@ def rotate_secret(
     return WebhookSecretOut(secret=rules.secret_text(key))
 
 
-def _own(session: Session, sender_id: uuid.UUID, endpoint_id: str, *, for_update: bool = False):
+def _own(
+    session: Session, sender_id: uuid.UUID, endpoint_id: str, *, for_update: bool = False
+) -> WebhookEndpoint:
     parsed = parse_id(endpoint_id)
     endpoint = repository.get_endpoint(session, sender_id, parsed, for_update=for_update) if parsed else None
     if endpoint is None:
@@ -226,12 +228,18 @@ class Outcome:
 
 
 def endpoint_of(job: ClaimedJob) -> uuid.UUID | None:
-    return parse_id(job.payload.get("endpointId", ""))
+    payload = job.payload if isinstance(job.payload, dict) else {}
+    return parse_id(payload.get("endpointId", ""))
+
+
+_PAYLOAD = ("endpointId", "eventId", "messageId", "senderReference", "type", "at", "since")
 
 
 def prepare_delivery(session: Session, keyring: KeyRing, *, job: ClaimedJob, source: str) -> Delivery | None:
-    """The delivery of a claimed job, its body and keys ready; None when its endpoint was deleted or
-    disabled meanwhile (the job is then dropped)."""
+    """The delivery of a claimed job, its body and keys ready; None when there is nothing to deliver:
+    its endpoint was deleted or disabled meanwhile, or the job is not one plan_deliveries made."""
+    if not isinstance(job.payload, dict) or any(not isinstance(job.payload.get(n), str) for n in _PAYLOAD):
+        return None
     endpoint_id = endpoint_of(job)
     endpoint = repository.find_endpoint(session, endpoint_id) if endpoint_id else None
     if endpoint is None or endpoint.deleted_at is not None or endpoint.disabled_at is not None:
@@ -325,6 +333,21 @@ def drop_delivery(session: Session, *, job: ClaimedJob, now: datetime) -> Outcom
     """The endpoint is gone or disabled: the job ends without an attempt."""
     jobs.finish(session, [job.id], now)
     return Outcome("dropped")
+
+
+def fail_delivery(session: Session, *, job: ClaimedJob, error: str, now: datetime, jitter: float) -> Outcome:
+    """The job could not run at all (stored data that fails its check, a bug): it is tried again on
+    the schedule of a failed attempt, and given up after the same three days, never repeated forever."""
+    try:
+        since = datetime.fromisoformat(job.payload["since"])
+    except (KeyError, TypeError, ValueError):
+        since = now - rules.GIVE_UP_AFTER  # not a job plan_deliveries made: one try is all it gets
+    retry_at = rules.next_attempt(since=since, now=now, jitter=jitter)
+    jobs.reschedule(session, job.id, retry_at or now, error)
+    if retry_at is None:
+        jobs.finish(session, [job.id], now)
+        return Outcome("failed", error="internal")
+    return Outcome("retry", retry_at=retry_at, error="internal")
 
 
 def _job_error(answer: Answer) -> str:
