@@ -3,6 +3,7 @@ deliveries; and a real letter's events travel from the API to a receiver end to 
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 
@@ -38,12 +39,12 @@ def lane(runtime, hooks):
     built.close()
 
 
-def rounds_until(worker: Worker, done, rounds: int = 200) -> None:
+def rounds_until(worker: Worker, done, seconds: float = 30.0) -> None:
     """Worker rounds (each hands what is due to the lane, which returns at once) until `done()`."""
-    for _ in range(rounds):
-        worker.run_once()
-        if done():
-            return
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        if not worker.run_once():
+            time.sleep(0.01)
 
 
 def test_a_hanging_endpoint_of_one_sender_never_delays_another_senders_deliveries(
@@ -97,6 +98,31 @@ def test_a_failing_endpoint_waits_as_a_whole_until_its_retry(runtime, sender, ot
     rounds_until(worker, lambda: len(hooks.to("/a")) >= 6)
     assert lane.wait_until_settled(30)
     assert sorted({r.headers["webhook-id"] for r in hooks.to("/a")}) == ["1", "2", "3", "4", "5"]
+
+
+def test_a_backlog_beyond_an_endpoints_share_is_parked_out_of_the_way_and_woken_in_turn(
+    runtime, sender, other_sender, hooks, lane
+):
+    add_endpoint(runtime, sender, hooks.url("/a"))
+    add_endpoint(runtime, other_sender, hooks.url("/b"))
+    lane.per_endpoint, lane.hold_per_endpoint = 1, 3
+    hooks.hanging.add("/a")
+    start = clock.now()
+    clock.set_clock(lambda: start)
+    plan(runtime, [status_event(sender, n) for n in range(1, 21)])  # A's backlog, due first
+    clock.set_clock(lambda: start + timedelta(seconds=1))
+    plan(runtime, [status_event(other_sender, 21)])
+    worker = Worker(runtime.database, {}, lanes=[lane])
+    rounds_until(worker, lambda: len(hooks.to("/b")) == 1)
+    assert [r.headers["webhook-id"] for r in hooks.wait_for(1, "/b")] == ["21"]
+    with runtime.database.unit_of_work(write=False) as session:
+        parked = session.scalars(select(Job).where(Job.last_error == "parked: its endpoint is busy")).all()
+    assert len(parked) == 17 and all(clock.as_utc(j.due_at) > start + timedelta(minutes=10) for j in parked)
+    hooks.released.set()  # A answers again: its parked jobs are woken as its share empties
+    rounds_until(worker, lambda: len(hooks.to("/a")) == 20)
+    assert lane.wait_until_settled(30)
+    assert sorted(int(r.headers["webhook-id"]) for r in hooks.to("/a")) == list(range(1, 21))
+    assert clock.now() == start + timedelta(seconds=1)  # nobody waited for the parking to end
 
 
 def test_a_delivered_letters_events_reach_the_senders_receiver(runtime, client, sender, bsns, hooks, lane):

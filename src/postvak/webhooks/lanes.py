@@ -1,21 +1,25 @@
 """The worker lane that delivers webhooks: concurrently, and so that one sender's endpoint that hangs
 or fails never delays another sender's deliveries.
 
-- Deliveries run on a small thread pool; `run` hands them over and returns at once, so the worker
-  keeps claiming while slow receivers are being waited for. Each job's outcome is committed alone.
-- Per endpoint at most `per_endpoint` deliveries run at a time and at most `waiting_per_endpoint`
-  wait in memory; what an endpoint at its cap is given beyond that goes back to the outbox, due a
-  little later. A hanging endpoint so holds a few threads for at most the 15 s timeout, never all.
+- Deliveries run on a thread pool; `run` hands them over and returns at once, so the worker keeps
+  claiming while slow receivers are being waited for. Each job's outcome is committed alone.
+- Per endpoint at most `per_endpoint` deliveries run at a time, and at most `hold_per_endpoint`
+  jobs are held here (running or waiting). A hanging endpoint so occupies a few threads and a
+  part of the lane's room, never all of it.
+- Jobs claimed beyond an endpoint's share are parked: handed back to the outbox due PARK from now,
+  their ids remembered. As the endpoint's share empties, the lane makes its parked jobs due again,
+  oldest first, by id. A backlog of one endpoint is so moved out of the way of other senders'
+  events once, without guessing how fast the endpoint is; should this process die, parked jobs
+  come due by themselves after PARK.
 - An endpoint whose delivery failed in a way that says something about the endpoint (no answer, a
-  5xx, 408, 429) is paused until that delivery's retry: its waiting and later-claimed deliveries
-  are given back to the outbox, due then, without an attempt. A success ends the pause.
+  5xx, 408, 429) is paused until that delivery's retry: its waiting and later-claimed jobs are
+  handed back due then, without an attempt. A success ends the pause.
 - The lane claims only as many jobs as it has room for (`batch` shrinks while it is full), and a
-  job that waited in memory for most of its lease is given back rather than sent late, so that no
-  other worker claims it again while it is still here.
+  job that waited here for most of its lease is parked rather than sent late, so that no other
+  worker claims it while it is still here.
 
-Pauses are remembered per worker process; another process learns of a failing endpoint from its
-own first failure. Jobs given back keep their claim counted (jobs.repository has no way to undo
-it); rules.next_attempt is time-based and does not read that count.
+What the lane knows of an endpoint is per worker process. Jobs handed back keep their claim counted
+(jobs.repository has no way to undo it); rules.next_attempt is time-based and does not read it.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ import random
 import threading
 import time
 import uuid
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
@@ -44,8 +49,12 @@ from postvak.webhooks.service import DELIVERY_JOB, Outcome, endpoint_of
 
 log = structlog.get_logger("postvak.webhooks")
 
-BUSY_WAIT = timedelta(seconds=10)  # an endpoint at its cap gets the jobs given back this much later
-LEASE_SHARE = 0.8  # a job held in memory for this share of its lease goes back to the outbox
+PARK = timedelta(minutes=15)  # a parked job comes due by itself after this, if nobody wakes it
+RELEASE_FORGOTTEN = 60.0  # seconds after which jobs woken but not claimed back are not waited for
+LEASE_SHARE = 0.8  # a job held here for this share of its lease is parked
+
+# A job (id) to hand back to the outbox, when it is due again, why, and the endpoint it is parked for.
+Back = tuple[int, datetime, str, uuid.UUID | None]
 
 
 def guarded_client(settings: Settings, **options) -> GuardedClient:
@@ -55,6 +64,22 @@ def guarded_client(settings: Settings, **options) -> GuardedClient:
         user_agent=f"Postvak-Webhooks/{__version__}",
         **options,
     )
+
+
+@dataclass
+class _Endpoint:
+    """What this lane knows of one endpoint."""
+
+    running: int = 0
+    waiting: deque[tuple[ClaimedJob, float]] = field(default_factory=deque)  # (job, time.monotonic())
+    parked: deque[int] = field(default_factory=deque)  # ids of jobs handed back for later, oldest first
+    woken: set[int] = field(default_factory=set)  # parked jobs made due again, not claimed back yet
+    woken_at: float = 0.0
+    paused_until: datetime | None = None
+
+    @property
+    def held(self) -> int:
+        return self.running + len(self.waiting)
 
 
 class WebhookLane:
@@ -70,10 +95,10 @@ class WebhookLane:
         settings: Settings,
         *,
         client: GuardedClient | None = None,
-        threads: int = 16,
-        per_endpoint: int = 4,
-        waiting_per_endpoint: int = 50,
-        capacity: int = 200,
+        threads: int = 32,
+        per_endpoint: int = 8,
+        hold_per_endpoint: int = 200,
+        capacity: int = 1000,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.database = database
@@ -81,16 +106,14 @@ class WebhookLane:
         self.client = client or guarded_client(settings)
         self.source = event_source(settings.base_url)
         self.per_endpoint = per_endpoint
-        self.waiting_per_endpoint = waiting_per_endpoint
+        self.hold_per_endpoint = max(hold_per_endpoint, per_endpoint)
         self.capacity = capacity
         self.jitter = jitter
         self.longest_hold = settings.worker_lease_seconds * LEASE_SHARE
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="postvak-webhook")
         self._lock = threading.Lock()
         self._settled = threading.Condition(self._lock)
-        self._running: Counter[uuid.UUID] = Counter()
-        self._waiting: dict[uuid.UUID, deque[tuple[ClaimedJob, float]]] = {}
-        self._paused: dict[uuid.UUID, datetime] = {}
+        self._endpoints: dict[uuid.UUID, _Endpoint] = {}
         self._held = 0  # jobs running or waiting here
 
     @property
@@ -100,42 +123,61 @@ class WebhookLane:
             return max(0, self.capacity - self._held)
 
     def run(self, claimed: list[ClaimedJob]) -> None:
-        """Take the claimed jobs: start them, keep them waiting for their endpoint, or give them back."""
+        """Take the claimed jobs: start them, keep them waiting for their endpoint, or hand them back."""
         now = clock.now()
-        back: list[tuple[ClaimedJob, datetime, str]] = []
+        back: list[Back] = []
         with self._lock:
+            touched = set()
             for job in claimed:
-                endpoint = endpoint_of(job) or uuid.UUID(int=job.id)  # a bad payload is dropped alone
-                paused = self._paused.get(endpoint)
-                if paused is not None and paused > now:
-                    back.append((job, paused, "waiting: its endpoint failed"))
-                    continue
-                queue = self._waiting.setdefault(endpoint, deque())
-                if self._running[endpoint] + len(queue) >= self.per_endpoint + self.waiting_per_endpoint:
-                    back.append((job, now + BUSY_WAIT, "waiting: its endpoint is busy"))
-                    continue
-                queue.append((job, time.monotonic()))
-                self._held += 1
-                back += self._start(endpoint)
+                key = endpoint_of(job) or uuid.UUID(int=job.id)  # a bad payload is dropped alone
+                endpoint = self._endpoints.setdefault(key, _Endpoint())
+                endpoint.woken.discard(job.id)
+                if endpoint.paused_until is not None and endpoint.paused_until > now:
+                    back.append((job.id, endpoint.paused_until, "waiting: its endpoint failed", None))
+                elif endpoint.held >= self.hold_per_endpoint:
+                    back.append((job.id, now + PARK, "parked: its endpoint is busy", key))
+                else:
+                    endpoint.waiting.append((job, time.monotonic()))
+                    self._held += 1
+                    touched.add(key)
+            for key in touched:
+                back += self._start(key, now)
         self._give_back(back)
 
-    def _start(self, endpoint: uuid.UUID) -> list[tuple[ClaimedJob, datetime, str]]:
-        """Start the endpoint's waiting jobs up to its cap (the lock is held); returns those held too long."""
+    def _start(self, key: uuid.UUID, now: datetime) -> list[Back]:
+        """Start the endpoint's waiting jobs up to its cap and wake parked ones when its share runs low
+        (the lock is held); returns what to hand back to the outbox."""
         back = []
-        queue = self._waiting.get(endpoint)
-        while queue and self._running[endpoint] < self.per_endpoint:
-            job, since = queue.popleft()
+        endpoint = self._endpoints[key]
+        while endpoint.waiting and endpoint.running < self.per_endpoint:
+            job, since = endpoint.waiting.popleft()
             if time.monotonic() - since > self.longest_hold:
-                back.append((job, clock.now(), "waiting: held too long by a busy worker"))
+                back.append((job.id, now + PARK, "parked: held here too long", key))
                 self._held -= 1
                 continue
-            self._running[endpoint] += 1
-            self._pool.submit(self._deliver, endpoint, job)
-        if queue is not None and not queue:
-            del self._waiting[endpoint]
+            endpoint.running += 1
+            self._pool.submit(self._deliver, key, job)
+        return back + self._wake(endpoint, now)
+
+    def _wake(self, endpoint: _Endpoint, now: datetime) -> list[Back]:
+        """Make parked jobs due now, oldest first, once the endpoint's share is half empty."""
+        if endpoint.woken and time.monotonic() - endpoint.woken_at > RELEASE_FORGOTTEN:
+            endpoint.woken.clear()  # another worker claimed them, or they were done meanwhile
+        if not endpoint.parked or (endpoint.paused_until is not None and endpoint.paused_until > now):
+            return []
+        expected = endpoint.held + len(endpoint.woken)
+        if expected > self.hold_per_endpoint // 2:
+            return []
+        back = []
+        while endpoint.parked and expected < self.hold_per_endpoint:
+            job_id = endpoint.parked.popleft()
+            endpoint.woken.add(job_id)
+            back.append((job_id, now, "woken: its endpoint has room", None))
+            expected += 1
+        endpoint.woken_at = time.monotonic()
         return back
 
-    def _deliver(self, endpoint: uuid.UUID, job: ClaimedJob) -> None:
+    def _deliver(self, key: uuid.UUID, job: ClaimedJob) -> None:
         outcome: Outcome | None = None
         try:
             outcome = run_delivery(
@@ -144,45 +186,61 @@ class WebhookLane:
         except Exception:  # noqa: BLE001 - the database gone: the job returns after its lease
             log.exception("webhook delivery could not be recorded", job_id=job.id)
         finally:
-            self._give_back(self._finished(endpoint, outcome))
+            self._give_back(self._finished(key, outcome))
 
-    def _finished(
-        self, endpoint: uuid.UUID, outcome: Outcome | None
-    ) -> list[tuple[ClaimedJob, datetime, str]]:
-        back = []
+    def _finished(self, key: uuid.UUID, outcome: Outcome | None) -> list[Back]:
+        now = clock.now()
+        back: list[Back] = []
         with self._lock:
-            self._running[endpoint] -= 1
-            if not self._running[endpoint]:
-                del self._running[endpoint]
+            endpoint = self._endpoints[key]
+            endpoint.running -= 1
             self._held -= 1
             if outcome is not None and outcome.endpoint_unwell and outcome.retry_at is not None:
-                self._paused[endpoint] = max(outcome.retry_at, self._paused.get(endpoint, outcome.retry_at))
-                waiting = self._waiting.pop(endpoint, deque())
-                back += [(job, outcome.retry_at, "waiting: its endpoint failed") for job, _ in waiting]
-                self._held -= len(waiting)
+                until = max(outcome.retry_at, endpoint.paused_until or outcome.retry_at)
+                endpoint.paused_until = until
+                back += [(job.id, until, "waiting: its endpoint failed", None) for job, _ in endpoint.waiting]
+                self._held -= len(endpoint.waiting)
+                endpoint.waiting.clear()
             elif outcome is not None and outcome.result == "delivered":
-                self._paused.pop(endpoint, None)
-            back += self._start(endpoint)
+                endpoint.paused_until = None
+            back += self._start(key, now)
             self._settled.notify_all()
         return back
 
-    def _give_back(self, back: list[tuple[ClaimedJob, datetime, str]]) -> None:
-        """Return jobs to the outbox, due at the given time, without an attempt."""
-        if not back:
-            return
-        try:
-            with self.database.unit_of_work() as session:
-                for job, due_at, why in back:
-                    jobs.reschedule(session, job.id, due_at, why)
-        except Exception:  # noqa: BLE001 - they return once their lease ends
-            log.exception("webhook jobs could not be given back", jobs=len(back))
+    def _give_back(self, back: list[Back]) -> None:
+        """Hand jobs back to the outbox, due at the given time, without an attempt.
+
+        A parked job is only remembered as parked once its parking is committed: waking it (making
+        it due now) can then never be overtaken by the parking written after it.
+        """
+        while back:
+            try:
+                with self.database.unit_of_work() as session:
+                    for job_id, due_at, why, _ in back:
+                        jobs.reschedule(session, job_id, due_at, why)
+            except Exception:  # noqa: BLE001 - they return once their lease (or parking) ends
+                log.exception("webhook jobs could not be handed back", jobs=len(back))
+                return
+            parked = [(key, job_id) for job_id, _, _, key in back if key is not None]
+            now = clock.now()
+            with self._lock:
+                for key, job_id in parked:
+                    self._endpoints.setdefault(key, _Endpoint()).parked.append(job_id)
+                back = [
+                    b for key in {key for key, _ in parked} for b in self._wake(self._endpoints[key], now)
+                ]
 
     def idle(self) -> None:
-        """Nothing was due: forget pauses that have ended."""
+        """Nothing was due: wake what endpoints whose pause ended have parked; forget idle endpoints."""
         now = clock.now()
+        back: list[Back] = []
         with self._lock:
-            for endpoint in [e for e, until in self._paused.items() if until <= now]:
-                del self._paused[endpoint]
+            for key, endpoint in list(self._endpoints.items()):
+                back += self._wake(endpoint, now)
+                paused = endpoint.paused_until is not None and endpoint.paused_until > now
+                if not (endpoint.held or endpoint.parked or endpoint.woken or paused):
+                    del self._endpoints[key]
+        self._give_back(back)
 
     def wait_until_settled(self, timeout: float) -> bool:
         """Wait until no job is running or waiting here (tests, benchmarks, a graceful stop)."""
