@@ -50,7 +50,7 @@ from postvak.webhooks.service import DELIVERY_JOB, Outcome, endpoint_of
 log = structlog.get_logger("postvak.webhooks")
 
 PARK = timedelta(minutes=15)  # a parked job comes due by itself after this, if nobody wakes it
-RELEASE_FORGOTTEN = 60.0  # seconds after which jobs woken but not claimed back are not waited for
+WOKEN_FORGOTTEN = 60.0  # seconds after which jobs woken but not claimed back are not waited for
 LEASE_SHARE = 0.8  # a job held here for this share of its lease is parked
 
 # A job (id) to hand back to the outbox, when it is due again, why, and the endpoint it is parked for.
@@ -161,7 +161,7 @@ class WebhookLane:
 
     def _wake(self, endpoint: _Endpoint, now: datetime) -> list[Back]:
         """Make parked jobs due now, oldest first, once the endpoint's share is half empty."""
-        if endpoint.woken and time.monotonic() - endpoint.woken_at > RELEASE_FORGOTTEN:
+        if endpoint.woken and time.monotonic() - endpoint.woken_at > WOKEN_FORGOTTEN:
             endpoint.woken.clear()  # another worker claimed them, or they were done meanwhile
         if not endpoint.parked or (endpoint.paused_until is not None and endpoint.paused_until > now):
             return []

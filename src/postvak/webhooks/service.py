@@ -225,7 +225,6 @@ class Outcome:
     status: int | None = None
     error: str | None = None
     endpoint_unwell: bool = False  # no answer, 5xx, 408 or 429: its other deliveries should wait too
-    seconds: float | None = None  # how long the attempt took; None without an attempt
 
 
 def endpoint_of(job: ClaimedJob) -> uuid.UUID | None:
@@ -293,10 +292,10 @@ def record_attempt(
     verdict = rules.verdict(answer.status)
     outcome: Outcome
     if verdict == rules.DELIVERED:
-        outcome = Outcome("delivered", status=answer.status, seconds=answer.seconds)
+        outcome = Outcome("delivered", status=answer.status)
     elif verdict == rules.DISABLE:
         repository.disable_endpoint(session, delivery.endpoint_id, now, "answered 410 Gone")
-        outcome = Outcome("disabled", status=answer.status, seconds=answer.seconds)
+        outcome = Outcome("disabled", status=answer.status)
     else:
         retry_at = rules.next_attempt(since=delivery.since, now=now, jitter=jitter)
         outcome = Outcome(
@@ -305,7 +304,6 @@ def record_attempt(
             status=answer.status,
             error=answer.error,
             endpoint_unwell=rules.endpoint_unwell(answer.status),
-            seconds=answer.seconds,
         )
     repository.add_deliveries(
         session,
