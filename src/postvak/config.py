@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # A mass mailing then reaches the mail relay and the SMS gateway at a pace they can carry.
     notify_email_per_second: float = 200.0
     notify_sms_per_second: float = 20.0
+    # Webhooks: only https to public addresses unless this development switch is on (tests, demos);
+    # then http and loopback/private addresses are allowed too. Never on by default.
+    webhooks_allow_private: bool = False
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -9,5 +9,6 @@ from postvak.jobs import models as jobs  # noqa: F401
 from postvak.messages import models as messages  # noqa: F401
 from postvak.notifications import models as notifications  # noqa: F401
 from postvak.senders import models as senders  # noqa: F401
+from postvak.webhooks import models as webhooks  # noqa: F401
 
 metadata = Base.metadata

@@ -49,6 +49,11 @@ def test_every_route_is_documented(document):
         ("/message-types", "get"),
         ("/message-types/{messageType}", "put"),
         ("/message-types/{messageType}", "delete"),
+        ("/webhook-endpoints", "post"),
+        ("/webhook-endpoints", "get"),
+        ("/webhook-endpoints/{endpointId}", "get"),
+        ("/webhook-endpoints/{endpointId}", "delete"),
+        ("/webhook-endpoints/{endpointId}/secret-rotations", "post"),
     }
     assert document["openapi"].startswith("3.1")
     assert document["servers"][0]["url"].endswith("/api/v1")

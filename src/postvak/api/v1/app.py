@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from postvak.api.problems import log, problem_response
-from postvak.api.v1 import attachments, events, message_types, messages
+from postvak.api.v1 import attachments, events, message_types, messages, webhook_endpoints
 from postvak.api.v1.openapi import build_openapi
 from postvak.errors import InternalError, MethodNotAllowed, NotFound, Problem, ValidationFailed
 from postvak.kit.ratelimit import RateLimiter
@@ -15,6 +15,7 @@ from postvak.kit.text import escape_controls
 from postvak.messages.schemas import MessageBatchIn, MessageIn
 from postvak.runtime import Runtime
 from postvak.senders.schemas import MessageTypeSettingIn
+from postvak.webhooks.schemas import WebhookEndpointIn
 
 
 def build_api(runtime: Runtime) -> FastAPI:
@@ -23,7 +24,7 @@ def build_api(runtime: Runtime) -> FastAPI:
     api.state.rate_limiter = RateLimiter(
         runtime.settings.sender_rate_per_second, runtime.settings.sender_rate_burst
     )
-    for module in (messages, attachments, events, message_types):
+    for module in (messages, attachments, events, message_types, webhook_endpoints):
         api.include_router(module.router)
 
     @api.exception_handler(RequestValidationError)
@@ -56,7 +57,9 @@ def build_api(runtime: Runtime) -> FastAPI:
         if not schema_cache:
             schema_cache.update(
                 build_openapi(
-                    api, runtime.settings.base_url, [MessageIn, MessageBatchIn, MessageTypeSettingIn]
+                    api,
+                    runtime.settings.base_url,
+                    [MessageIn, MessageBatchIn, MessageTypeSettingIn, WebhookEndpointIn],
                 )
             )
         return schema_cache

@@ -85,6 +85,10 @@ def build_openapi(app: FastAPI, base_url: str, body_models: list[type[BaseModel]
             "name": "message-types",
             "description": "Settings per messageType, such as when an unread letter gets its reminder.",
         },
+        {
+            "name": "webhook-endpoints",
+            "description": "URLs that receive the status events as they happen, signed (Standard Webhooks).",
+        },
     ]
     components = doc.setdefault("components", {})
     schemas = components.setdefault("schemas", {})

@@ -1,0 +1,74 @@
+"""Webhooks for tests: endpoints registered through the service, status events, claimed delivery jobs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import event
+
+from postvak.jobs import repository as jobs
+from postvak.jobs.repository import ClaimedJob
+from postvak.kit import clock
+from postvak.kit.netguard import Policy
+from postvak.runtime import Runtime
+from postvak.webhooks import service
+from postvak.webhooks.rules import StatusEvent
+from postvak.webhooks.schemas import WebhookEndpointIn
+from tests.support.letters import SenderHandle
+
+
+def add_endpoint(
+    runtime: Runtime, sender: SenderHandle, url: str, event_types: list[str] | None = None
+) -> tuple[uuid.UUID, str]:
+    """An endpoint through the service, as the API registers it; returns its id and secret."""
+    policy = Policy(allow_private=runtime.settings.webhooks_allow_private)
+    with runtime.database.unit_of_work() as session:
+        created = service.create_endpoint(
+            session,
+            runtime.keyring,
+            sender_id=sender.id,
+            endpoint=WebhookEndpointIn(url=url, event_types=event_types),
+            policy=policy,
+        )
+    return uuid.UUID(created.id), created.secret
+
+
+def status_event(sender: SenderHandle, event_id: int, type: str = "delivered", **fields) -> StatusEvent:
+    values = {
+        "event_id": event_id,
+        "message_id": uuid.uuid4(),
+        "sender_id": sender.id,
+        "sender_reference": f"REF-{event_id}",
+        "type": type,
+        "at": clock.now(),
+        "detail": None,
+    }
+    return StatusEvent(**(values | fields))
+
+
+def plan(runtime: Runtime, events: list[StatusEvent]) -> int:
+    with runtime.database.unit_of_work() as session:
+        return service.plan_deliveries(session, events=events)
+
+
+def claim_deliveries(runtime: Runtime, now: datetime | None = None, limit: int = 1000) -> list[ClaimedJob]:
+    with runtime.database.unit_of_work() as session:
+        return jobs.claim(session, service.DELIVERY_JOB, now or clock.now(), timedelta(minutes=5), limit)
+
+
+@contextmanager
+def counting_statements(engine) -> Iterator[list[str]]:
+    """The SQL statements run on `engine` inside the block."""
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
