@@ -22,6 +22,8 @@ from typing import Protocol
 
 from postvak.kit.files import fsync_dir
 
+STALE_PARTIAL_SECONDS = 3600
+
 
 @dataclass(frozen=True)
 class PrintItem:
@@ -107,10 +109,15 @@ class FolderPrintProvider:
         fsync_dir(self.partial)
         return True
 
-    def _clean_partials(self, batch_id: uuid.UUID) -> None:
-        """Folders of earlier attempts at this batch that never got handed over."""
-        for stale in self.partial.glob(f"{batch_id}.*"):
-            shutil.rmtree(stale, ignore_errors=True)
+    def _clean_partials(self) -> None:
+        """Folders of attempts that died (a live one adds a file every few seconds), whichever batch."""
+        stale = time.time() - STALE_PARTIAL_SECONDS
+        for folder in self.partial.iterdir():
+            try:
+                if folder.stat().st_mtime < stale:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except FileNotFoundError:
+                pass  # another worker's clean-up got there first
 
     def pause(self) -> None:
         if self.pause_seconds:
@@ -150,7 +157,7 @@ class _FolderBatch:
         os.replace(staging, entry)
         fsync_dir(self.provider.ledger)
         self.provider._publish(self.folder, self.provider.root / str(self.batch_id))
-        self.provider._clean_partials(self.batch_id)
+        self.provider._clean_partials()
         self.provider.pause()
         return {uuid.UUID(m): pages for m, pages in letters.items()}
 

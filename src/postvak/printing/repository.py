@@ -33,6 +33,9 @@ class LetterFacts(NamedTuple):
     recipient_value: str
     paper_fallback: str
 
+    def __repr__(self) -> str:  # never the BSN, not even in a traceback
+        return f"LetterFacts(sender_id={self.sender_id}, mailbox_id={self.mailbox_id})"
+
 
 def letter_facts(session: Session, message_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, LetterFacts]:
     """What deciding about printing needs to know of each letter that exists."""
@@ -58,7 +61,7 @@ def record_states(session: Session, message_ids: Iterable[uuid.UUID]) -> dict[uu
     found = {}
     for chunk in _chunks(message_ids):
         query = select(PrintRecord.message_id, PrintRecord.state).where(PrintRecord.message_id.in_(chunk))
-        found.update(dict(session.execute(query).tuples()))
+        found.update({message_id: state for message_id, state in session.execute(query)})
     return found
 
 
