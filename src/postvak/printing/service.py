@@ -70,8 +70,11 @@ class PrintRequest:
     not_printed: dict[uuid.UUID, str] = field(default_factory=dict)  # why each other letter is not printed
 
 
-def print_letters(session: Session, *, message_ids: Sequence[uuid.UUID]) -> PrintRequest:
-    """Claim these letters for print and queue their batches; in the caller's transaction.
+def print_letters(
+    session: Session, *, message_ids: Sequence[uuid.UUID], batch_size: int = rules.MAX_BATCH_LETTERS
+) -> PrintRequest:
+    """Claim these letters for print and queue their batches (of `batch_size` at most); in the caller's
+    transaction.
 
     A letter is claimed when its history allows `fallback-printed`, its sender did not choose
     `never`, and the register has its recipient's address. Without an address it waits (and
@@ -102,7 +105,7 @@ def print_letters(session: Session, *, message_ids: Sequence[uuid.UUID]) -> Prin
         else:
             to_claim.append(message_id)
     _wait_for_address(session, waiting, facts, states, histories, now, outcome)
-    for chunk in rules.batches(to_claim):
+    for chunk in rules.batches(to_claim, batch_size):
         _claim(session, chunk, facts, states, now, outcome)
     return outcome
 
