@@ -174,6 +174,20 @@ def test_a_letter_without_an_address_waits_says_why_and_prints_once_the_address_
         assert service.letters_not_printed(session) == []
 
 
+def test_a_waiting_letter_read_meanwhile_is_no_longer_waiting(runtime, client, sender, bsns):
+    message_id = send_unreachable(client, sender, bsns[0], "WAIT-READ")
+    assert _print(runtime, [message_id]).waiting_for_address == [message_id]
+    citizen = make_citizen(runtime, bsns[0])
+    with runtime.database.unit_of_work() as session:
+        inbox.read_letter(session, runtime.keyring, citizen.mailbox_id, str(message_id))
+        retried = service.print_waiting_letters(session)
+    assert retried.claimed == []
+    assert retried.not_printed == {message_id: "a letter that is read is not printed"}
+    with runtime.database.unit_of_work(write=False) as session:
+        assert service.letters_not_printed(session) == []
+    assert _records(runtime)[message_id].state == "left-out"
+
+
 def test_read_letters_and_letters_never_to_print_are_not_printed(runtime, client, sender, bsns, print_dir):
     register_addresses(runtime, bsns[:3])
     citizen = make_citizen(runtime, bsns[0])

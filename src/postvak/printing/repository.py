@@ -148,8 +148,10 @@ def set_records(
 
 
 def set_pages(session: Session, pages: dict[uuid.UUID, int]) -> None:
-    for message_id, count in pages.items():
-        session.execute(update(PrintRecord).where(PrintRecord.message_id == message_id).values(pages=count))
+    """Each record's page count, in one executemany by primary key."""
+    if pages:
+        rows = [{"message_id": m, "pages": n} for m, n in sorted(pages.items())]
+        session.execute(update(PrintRecord), rows)
 
 
 def letters_for_print(

@@ -84,12 +84,13 @@ def print_letters(
     now = clock.now()
     facts = repository.letter_facts(session, message_ids)
     states = repository.record_states(session, facts)
-    histories = letters.events_of(session, sorted(facts))
+    histories = _histories(session, sorted(facts))
     known = addresses.envelope_addresses(
         session, bsns=[f.recipient_value for f in facts.values() if f.recipient_type == "BSN"]
     )
     to_claim: list[uuid.UUID] = []
     waiting: list[uuid.UUID] = []
+    dropped: dict[uuid.UUID, str] = {}  # waited or failed before, and no longer to be printed
     for message_id in sorted(set(message_ids)):
         fact = facts.get(message_id)
         state = states.get(message_id)
@@ -100,14 +101,29 @@ def print_letters(
             outcome.not_printed[message_id] = f"already {state}"
         elif reason := rules.why_not_printable(status=status, paper_fallback=fact.paper_fallback):
             outcome.not_printed[message_id] = reason
+            if state is not None:
+                dropped[message_id] = reason
         elif fact.recipient_type != "BSN" or fact.recipient_value not in known:
             waiting.append(message_id)
         else:
             to_claim.append(message_id)
+    for reason in set(dropped.values()):
+        ids = [m for m, r in dropped.items() if r == reason]
+        repository.move_records(
+            session, ids, from_states=rules.RETRIED_STATES, now=now, state="left-out", detail=reason
+        )
     _wait_for_address(session, waiting, facts, states, histories, now, outcome)
     for chunk in rules.batches(to_claim, batch_size):
         _claim(session, chunk, facts, states, now, outcome)
     return outcome
+
+
+def _histories(session: Session, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list]:
+    """Each letter's events, read a thousand letters at a time (a database takes only so many parameters)."""
+    found: dict[uuid.UUID, list] = {}
+    for chunk in rules.batches(list(message_ids), 1000):
+        found.update(letters.events_of(session, chunk))
+    return found
 
 
 def _wait_for_address(session, waiting, facts, states, histories, now, outcome: PrintRequest) -> None:
@@ -326,7 +342,7 @@ def close_batch(session: Session, *, batch_id: uuid.UUID, exclusions: Mapping[uu
 
 def _tell(session: Session, message_ids: Sequence[uuid.UUID], now: datetime, detail: str) -> None:
     facts = repository.letter_facts(session, message_ids)
-    histories = letters.events_of(session, list(message_ids))
+    histories = _histories(session, message_ids)
     _add_events(session, [(m, facts[m].sender_id) for m in message_ids], histories, now, detail)
 
 
@@ -344,7 +360,7 @@ def record_printed(
     moved = repository.set_records(session, batch_id, list(pages), now, state="printed")
     repository.set_pages(session, {m: pages[m] for m in moved})
     facts = repository.letter_facts(session, moved)
-    histories = letters.events_of(session, sorted(moved))
+    histories = _histories(session, sorted(moved))
     added = _add_events(
         session, [(m, facts[m].sender_id) for m in sorted(moved)], histories, now, None, rules.PRINTED_EVENT
     )
