@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
+from postvak.attachments.models import Blob
 from postvak.attachments.service import read_blob
 from postvak.blobs.store import BlobStore
 from postvak.config import Settings
@@ -25,6 +27,7 @@ from postvak.printing.service import PRINT_BATCH_JOB, BatchToPrint, Exclusion, L
 log = structlog.get_logger("postvak.printing")
 
 READ_CHUNK = 20  # letters read per (short) transaction while a batch renders
+ATTACHMENT_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def build_provider(settings: Settings) -> PrintProvider:
@@ -34,7 +37,11 @@ def build_provider(settings: Settings) -> PrintProvider:
 class PrintLane:
     """The worker's lane for print batches: a batch takes seconds to render, so it gets a thread of its
     own (a letter due for publication never waits behind one), and it renders outside any write
-    transaction (on SQLite one would hold every other writer up for as long).
+    transaction (on SQLite one would hold every other writer up for as long), reading the letters
+    in short transactions (on PostgreSQL a long one would hold back every sender's event feed).
+
+    Should a batch outlast the worker's lease, a second worker may render it too: the provider
+    hands over one of the two, and the records let only one record it.
     """
 
     name = "print"
@@ -65,7 +72,7 @@ class PrintLane:
                 )
                 with self.database.unit_of_work() as session:
                     due = clock.now() + retry_delay(job.attempt)
-                    jobs.reschedule(session, job.id, due, f"{type(exc).__name__}: {exc}")
+                    jobs.reschedule(session, job.id, due, _describe(exc))
 
     def idle(self) -> None:
         pass
@@ -88,6 +95,7 @@ class PrintLane:
     def _hand_over(self, batch: BatchToPrint) -> dict[uuid.UUID, int] | None:
         """Render every letter into the provider's batch, fix its content, hand it over; None when empty."""
         writer = self.provider.start_batch(batch.id, batch.created_at)
+        opened = _OpenedAttachments(self.keyring, self.blobs)
         try:
             exclusions: dict[uuid.UUID, Exclusion] = {}
             for chunk in rules.batches(batch.message_ids, READ_CHUNK):
@@ -100,7 +108,7 @@ class PrintLane:
                         web_address=self.settings.base_url,
                     )
                 for item in found:
-                    exclusion = item.exclusion or self._add(writer, item, batch)
+                    exclusion = item.exclusion or self._add(writer, item, batch, opened)
                     if exclusion is not None:
                         exclusions[item.message_id] = exclusion
             with self.database.unit_of_work() as session:
@@ -113,11 +121,13 @@ class PrintLane:
             writer.discard()
             raise
 
-    def _add(self, writer, item: LetterToPrint, batch: BatchToPrint) -> Exclusion | None:
+    def _add(
+        self, writer, item: LetterToPrint, batch: BatchToPrint, opened: _OpenedAttachments
+    ) -> Exclusion | None:
         """Render one letter into the batch; a letter that cannot be rendered stays out, alone."""
         assert item.letter is not None
         try:
-            attachments = [read_blob(self.keyring, self.blobs, blob) for blob in item.blobs]
+            attachments = [opened.read(blob) for blob in item.blobs]
         except IntegrityFailure:
             return Exclusion("failed", rules.ATTACHMENT_FAILED, True)
         try:
@@ -137,3 +147,29 @@ class PrintLane:
             rendered.pdf,
         )
         return None
+
+
+def _describe(exc: Exception) -> str:
+    """The failure for the job's record: a database error's text would quote its parameters (BSNs, say)."""
+    if isinstance(exc, SQLAlchemyError):
+        return f"{type(exc).__name__} from the database"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class _OpenedAttachments:
+    """The batch's attachments, each opened once: a mailing's brochure goes with every letter of it."""
+
+    def __init__(self, keyring: KeyRing, blobs: BlobStore) -> None:
+        self.keyring = keyring
+        self.blobs = blobs
+        self.kept: dict[str, bytes] = {}
+        self.size = 0
+
+    def read(self, blob: Blob) -> bytes:
+        if blob.id in self.kept:
+            return self.kept[blob.id]
+        data = read_blob(self.keyring, self.blobs, blob)
+        if self.size + len(data) <= ATTACHMENT_CACHE_BYTES:
+            self.kept[blob.id] = data
+            self.size += len(data)
+        return data

@@ -133,6 +133,7 @@ class _FolderBatch:
         self.folder = provider.partial / self.name
         self.folder.mkdir()
         self.items: list[tuple[PrintItem, str]] = []
+        self.promised = False  # the ledger names this folder: from then on it is the batch, never discarded
 
     def add(self, item: PrintItem, pdf: bytes) -> None:
         _write_durably(self.folder / f"{item.message_id}.pdf", pdf)
@@ -156,13 +157,15 @@ class _FolderBatch:
         _write_durably(staging, json.dumps({"partial": self.name, "letters": letters}).encode())
         os.replace(staging, entry)
         fsync_dir(self.provider.ledger)
+        self.promised = True
         self.provider._publish(self.folder, self.provider.root / str(self.batch_id))
         self.provider._clean_partials()
         self.provider.pause()
         return {uuid.UUID(m): pages for m, pages in letters.items()}
 
     def discard(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if not self.promised:  # once promised, a failed rename is finished by the next handed_over()
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def _manifest(self) -> dict:
         return {

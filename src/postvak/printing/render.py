@@ -1,13 +1,14 @@
 """One letter as one PDF for print: an address page for a window envelope, the letter, its PDF attachments.
 
-Page 1 is laid out for the left-hand window of Dutch and European window envelopes (C5,
-C5/6, DL; NEN 1026 and DIN 5008 put the window 20 mm from the left edge and, with an A4
-sheet folded in three, the address field from about 45 to 90 mm below the top): Postvak's
-return-address line at 45 mm, the address block from 50 mm, the sender, date and reference
-to the right of it. The letter follows from page 2 — the sender, date, reference, subject,
-the Markdown body (headings, paragraphs, lists, emphasis; each link with its URL, since
-paper cannot be clicked), the action asked with its URL, and the due date — and then the
-pages of its PDF attachments as they are. Set in the PDF standard fonts: see text.py.
+Page 1 is laid out for the left-hand window of the usual Dutch and European window envelopes
+(C5, C5/6, DL): their window starts 20 mm from the left edge, and with an A4 sheet folded in
+three it shows roughly 45 to 90 mm below the top (the address field of DIN 5008 form B, which
+NEN 1026-style envelopes follow). So: Postvak's return-address line at 45 mm, the address
+block from 50 mm, 85 mm wide; the sender, date and reference to the right of the window.
+The letter follows from page 2 — the sender, date, reference, subject, the Markdown body
+(headings, paragraphs, lists, emphasis; each link with its URL, since paper cannot be
+clicked), the action asked with its URL, and the due date — and then the pages of its PDF
+attachments as they are. Set in the PDF standard fonts: see text.py.
 """
 
 from __future__ import annotations
