@@ -35,6 +35,11 @@ def _print(runtime, ids) -> service.PrintRequest:
         return service.print_letters(session, message_ids=ids)
 
 
+def _print_in(runtime, ids, *, batch_size: int) -> service.PrintRequest:
+    with runtime.database.unit_of_work() as session:
+        return service.print_letters(session, message_ids=ids, batch_size=batch_size)
+
+
 def _events(runtime, kind: str) -> Counter:
     with runtime.database.unit_of_work(write=False) as session:
         return Counter(session.scalars(select(MessageEvent.message_id).where(MessageEvent.type == kind)))
@@ -108,7 +113,22 @@ def test_unreachable_letters_are_printed_in_one_batch_with_their_attachments(
         assert client.get(f"/api/v1/messages/{message_id}", headers=sender.headers).json()["status"] == (
             "fallback-printed"
         )
-    assert {r.state for r in _records(runtime).values()} == {"printed"}
+    records = _records(runtime)
+    assert {r.state for r in records.values()} == {"printed"}
+    assert {str(m): r.pages for m, r in records.items()} == {
+        i["messageId"]: i["pages"] for i in manifest["items"]
+    }
+
+
+def test_many_letters_are_cut_into_batches(runtime, client, sender, bsns, print_dir):
+    register_addresses(runtime, bsns[:5])
+    ids = [send_unreachable(client, sender, bsn, f"CUT-{n}") for n, bsn in enumerate(bsns[:5])]
+    outcome = _print_in(runtime, ids, batch_size=2)
+    assert len(outcome.batches) == 3 and sorted(outcome.claimed) == sorted(ids)
+    print_worker(runtime).drain()
+    folders = batch_folders(print_dir)
+    assert sorted(f.name for f in folders) == sorted(str(b) for b in outcome.batches)
+    assert sorted(len(list(f.glob("*.pdf"))) for f in folders) == [1, 2, 2]
 
 
 def test_asking_twice_prints_once(runtime, client, sender, bsns, print_dir):
