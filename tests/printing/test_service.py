@@ -248,6 +248,28 @@ def test_a_letter_read_after_its_claim_stays_out_of_its_batch(runtime, client, s
     assert records[ids[0]].detail == "a letter that is read is not printed"
 
 
+def test_a_letter_read_after_its_batch_closed_is_recorded_printed_without_the_event(
+    runtime, client, sender, bsns
+):
+    """The rare race: read between closing the batch and recording it. It is on paper all the same; its
+    history cannot take `fallback-printed` after `read`, so the record alone says printed."""
+    register_addresses(runtime, bsns[:1])
+    message_id = send_unreachable(client, sender, bsns[0], "RACE")
+    [batch_id] = _print(runtime, [message_id]).batches
+    with runtime.database.unit_of_work() as session:
+        assert service.close_batch(session, batch_id=batch_id, exclusions={}) == 1
+    citizen = make_citizen(runtime, bsns[0])
+    with runtime.database.unit_of_work() as session:
+        inbox.read_letter(session, runtime.keyring, citizen.mailbox_id, str(message_id))
+    with runtime.database.unit_of_work() as session:
+        assert service.record_printed(session, batch_id=batch_id, pages={message_id: 3}) == [message_id]
+    with runtime.database.unit_of_work() as session:
+        assert service.record_printed(session, batch_id=batch_id, pages={message_id: 3}) == []  # once
+    assert _records(runtime)[message_id].state == "printed"
+    assert _events(runtime, "fallback-printed") == Counter()
+    assert events_of(client, sender, str(message_id))[-1][0] == "read"
+
+
 def test_a_batch_whose_letters_all_stay_out_hands_nothing_over(runtime, client, sender, bsns, print_dir):
     register_addresses(runtime, bsns[:1])
     message_id = send_unreachable(client, sender, bsns[0], "EMPTY")
