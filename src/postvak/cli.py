@@ -1,5 +1,5 @@
 """The `postvak` command: serve, work, migrate, onboard senders and citizens, rotate keys, look after the
-worker's jobs, send, demo."""
+worker's jobs, send, demo, load the address register and look after the paper fallback."""
 
 from __future__ import annotations
 
@@ -23,11 +23,15 @@ senders_app = typer.Typer(help="Sender organisations and their API keys.", no_ar
 keys_app = typer.Typer(help="Encryption keys.", no_args_is_help=True)
 citizens_app = typer.Typer(help="Citizens' accounts.", no_args_is_help=True)
 jobs_app = typer.Typer(help="The worker's jobs that failed or were parked.", no_args_is_help=True)
+addresses_app = typer.Typer(help="The address register, for letters printed on paper.", no_args_is_help=True)
+print_app = typer.Typer(help="The paper fallback: letters waiting to be printed.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(senders_app, name="senders")
 app.add_typer(citizens_app, name="citizens")
 app.add_typer(keys_app, name="keys")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(addresses_app, name="addresses")
+app.add_typer(print_app, name="print")
 
 err = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -368,6 +372,109 @@ def send(
     _emit(summary.as_dict(), as_json, summary.lines())
     if summary.failed_batches:
         raise typer.Exit(1)
+
+
+@addresses_app.command("import")
+def addresses_import(
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        help="CSV with the columns bsn,name,street,houseNumber,postalCode,city[,municipalityCode]",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Load the address register: each line's address is added or replaces the one stored for its BSN.
+
+    The file is read and stored in chunks; a bad line is rejected alone (named by its line
+    number, the header being line 1) and the command then exits 1. Importing again is safe.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from postvak.addresses import service
+    from postvak.errors import InternalError
+
+    runtime = _runtime()
+
+    def save(chunk) -> None:
+        with runtime.database.unit_of_work() as session:
+            service.store_addresses(session, addresses=chunk)
+
+    try:
+        # Undecodable bytes become surrogates, which the rules refuse: a bad line costs only itself.
+        with file.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as lines:
+            report = service.import_addresses(lines=lines, save=save)
+    except Problem as problem:
+        _fail(problem, as_json)
+    except SQLAlchemyError as exc:  # its text would quote the rows: personal data
+        detail = (
+            f"the database refused the import ({type(exc).__name__}); "
+            "what was stored stays, and importing the file again is safe"
+        )
+        _fail(InternalError(detail), as_json)
+    lines_out = [f"imported {report.imported} addresses; rejected {report.rejected} lines"]
+    lines_out += [f"line {r.line}: {r.reason}" for r in report.rejected_lines]
+    if report.rejected > len(report.rejected_lines):
+        lines_out.append(f"… and {report.rejected - len(report.rejected_lines)} more rejected lines")
+    _emit(report.as_dict(), as_json, lines_out)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@print_app.command("waiting")
+def print_waiting(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    limit: int = typer.Option(1000, min=1, max=100_000),
+) -> None:
+    """List letters that are to be printed but are not: no address in the register, or not printable."""
+    from postvak.printing import service
+
+    runtime = _runtime()
+    with runtime.database.unit_of_work(write=False) as session:
+        waiting = service.letters_not_printed(session, limit=limit)
+    rows = [
+        {
+            "messageId": str(w.message_id),
+            "sender": w.sender_name,
+            "senderReference": w.sender_reference,
+            "state": w.state,
+            "detail": w.detail,
+            "since": w.since.isoformat().replace("+00:00", "Z"),
+        }
+        for w in waiting
+    ]
+    _emit(
+        {"letters": rows},
+        as_json,
+        [
+            f"{r['messageId']}  {r['state']:15}  {r['sender']} ({r['senderReference']}): {r['detail']}"
+            for r in rows
+        ]
+        or ["no letters are waiting to be printed"],
+    )
+
+
+@print_app.command("retry")
+def print_retry(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+    """Print the letters that waited for an address (after `postvak addresses import`) or failed."""
+    from postvak.printing import service
+
+    runtime = _runtime()
+    with runtime.database.unit_of_work() as session:
+        outcome = service.print_waiting_letters(session)
+    result = {
+        "claimed": len(outcome.claimed),
+        "batches": [str(b) for b in outcome.batches],
+        "waitingForAddress": len(outcome.waiting_for_address),
+    }
+    _emit(
+        result,
+        as_json,
+        [
+            f"{result['claimed']} letters queued for print in {len(outcome.batches)} batches; "
+            f"{result['waitingForAddress']} still wait for an address"
+        ],
+    )
 
 
 @app.command()

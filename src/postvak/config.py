@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    # Paper fallback: where print batches go (default <data dir>/print), and Postvak's return address,
+    # printed above the envelope window ("Postvak, Postbus 12345, 2500 AA  Den Haag").
+    print_dir: Path | None = None
+    print_return_address: str = "Postvak"
+    # Tests only: the print provider pauses this long after each PDF and after the hand-over, so that a
+    # crash test can kill a worker mid-batch. It only ever slows printing down; leave it 0.
+    print_test_pause_seconds: float = 0.0
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -67,6 +75,10 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def resolved_print_dir(self) -> Path:
+        return self.print_dir or self.data_dir / "print"
 
 
 @lru_cache

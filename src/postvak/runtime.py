@@ -18,6 +18,8 @@ from postvak.messages.jobs import publish_message
 from postvak.messages.service import PUBLISH_JOB
 from postvak.notifications.dispatch import EmailLane, SmsLane
 from postvak.notifications.sms import ConsoleSms, HttpGatewaySms, SmsProvider
+from postvak.printing.jobs import PrintLane
+from postvak.printing.service import PRINT_LETTERS_JOB, print_letters_job
 
 # Where the SMS gateway posts its signed delivery reports (received by the notifications domain).
 SMS_REPORTS_PATH = "/callbacks/sms"
@@ -57,15 +59,16 @@ def build_sms(settings: Settings) -> SmsProvider:
 
 def job_handlers() -> dict:
     """Every kind of background job that runs on its own, and the use case that runs it."""
-    return {PUBLISH_JOB: publish_message, PURGE_JOB: purge_bin}
+    return {PUBLISH_JOB: publish_message, PURGE_JOB: purge_bin, PRINT_LETTERS_JOB: print_letters_job}
 
 
 def build_worker(runtime: Runtime) -> Worker:
-    """The worker with all its lanes (single jobs, e-mail notifications, SMS notifications) and its
-    hourly housekeeping (finished jobs, expired log-in throttles)."""
+    """The worker with all its lanes (single jobs, e-mail notifications, SMS notifications, print batches)
+    and its hourly housekeeping (finished jobs, expired log-in throttles)."""
     lanes = [
         EmailLane(runtime.database, runtime.settings),
         SmsLane(runtime.database, runtime.settings, runtime.sms),
+        PrintLane(runtime.database, runtime.settings, runtime.keyring, runtime.blobs),
     ]
     return Worker(
         runtime.database,

@@ -29,6 +29,7 @@ EVENT_TYPES = (
     "confirmed",
     "unreachable",
     "fallback-printed",
+    "fallback-not-printed",
     "never-read",
     "never-confirmed",
     "expired",
@@ -36,24 +37,26 @@ EVENT_TYPES = (
 )
 
 _ENDINGS = {"expired", "deleted-by-recipient"}
-_AFTER_DELIVERY = {"reminded", "read", "fallback-printed", "never-read"} | _ENDINGS
+_AFTER_DELIVERY = {"reminded", "read", "fallback-printed", "fallback-not-printed", "never-read"} | _ENDINGS
 ALLOWED: dict[str | None, frozenset[str]] = {
     None: frozenset({"accepted"}),
     "accepted": frozenset({"scheduled", "delivered", "unreachable"}),
     "scheduled": frozenset({"delivered", "unreachable", "expired"}),
-    "unreachable": frozenset({"delivered", "fallback-printed", "never-read", "expired"}),
+    "unreachable": frozenset(
+        {"delivered", "fallback-printed", "fallback-not-printed", "never-read", "expired"}
+    ),
     "delivered": frozenset({"notified", "notification-failed"} | _AFTER_DELIVERY),
     "notified": frozenset({"notified", "notification-failed"} | _AFTER_DELIVERY),
     "read": frozenset({"notified", "notification-failed", "confirmed", "never-confirmed"} | _ENDINGS),
     "confirmed": frozenset(_ENDINGS),
     "fallback-printed": frozenset({"read", "never-read"} | _ENDINGS),
-    "never-read": frozenset({"read", "fallback-printed"} | _ENDINGS),
+    "never-read": frozenset({"read", "fallback-printed", "fallback-not-printed"} | _ENDINGS),
     "never-confirmed": frozenset({"confirmed"} | _ENDINGS),
     "expired": frozenset(),
     "deleted-by-recipient": frozenset(),
 }
 # Events that are recorded but leave the status where it was.
-_QUIET = {"notification-failed", "reminded"}
+_QUIET = {"notification-failed", "reminded", "fallback-not-printed"}
 
 
 class InvalidTransition(ValueError):

@@ -1,0 +1,1 @@
+"""Paper fallback: letters rendered to PDF and handed to a print provider in batches, each printed once."""
