@@ -2,7 +2,7 @@
 for the changes that ask for it recently
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 18:00:00.000000
 """
 

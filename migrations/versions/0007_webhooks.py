@@ -1,7 +1,7 @@
 """webhooks: senders' endpoints with sealed signing secrets, and every delivery attempt
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-01 10:00:00.000000
 """
 

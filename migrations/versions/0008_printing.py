@@ -1,7 +1,7 @@
 """printing: the address register, print batches and a print record per letter asked to be printed
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-01 19:00:00.000000
 """
 
