@@ -12,11 +12,13 @@ from sqlalchemy import select
 
 from postvak.inbox import service as inbox
 from postvak.jobs import repository as jobs
+from postvak.jobs.service import failing_jobs
 from postvak.kit import clock
 from postvak.messages.models import MessageEvent
 from postvak.printing import rules, service
 from postvak.printing.models import PrintBatch, PrintRecord
 from tests.support.citizens import make_citizen
+from tests.support.jobs import run_until_parked
 from tests.support.letters import letter
 from tests.support.notifying import events_of
 from tests.support.printing import (
@@ -338,3 +340,55 @@ def test_a_failed_hand_over_is_retried_under_the_same_batch_id(runtime, client, 
     worker.drain()
     assert [f.name for f in batch_folders(print_dir)] == [str(batch_id)]
     assert _events(runtime, "fallback-printed") == Counter({i: 1 for i in ids})
+
+
+class _BrokenProvider(_FlakyProvider):
+    """The folder provider, whose hand-over always fails (a print share that stays away)."""
+
+    def __init__(self, provider) -> None:
+        super().__init__(provider)
+        self.failures = 1_000
+
+
+def test_a_batch_that_keeps_failing_is_parked_for_an_operator_after_the_configured_failures(
+    runtime, client, sender, bsns, print_dir
+):
+    register_addresses(runtime, bsns[:1])
+    ids = [send_unreachable(client, sender, bsns[0], "BROKEN")]
+    [batch_id] = _print(runtime, ids).batches
+    worker = print_worker(runtime)
+    lane = worker.lanes[-1]
+    lane.provider, lane.max_failures = _BrokenProvider(lane.provider), 3
+    seen, job = run_until_parked(runtime, worker, f"{service.PRINT_BATCH_JOB}:{batch_id}", clock.now())
+    assert seen == [1, 2, 3] and job.last_error == "OSError: print share unavailable"
+    with runtime.database.unit_of_work(write=False) as session:
+        [listed] = failing_jobs(session, parked_only=True)  # what `postvak jobs list` shows
+    assert (listed.id, listed.kind, listed.state, listed.failures) == (job.id, "print-batch", "parked", 3)
+    assert batch_folders(print_dir) == [] and _events(runtime, "fallback-printed") == Counter()
+
+
+def test_a_run_that_lost_its_job_to_another_worker_records_nothing_and_the_other_records_once(
+    runtime, client, sender, bsns, print_dir
+):
+    register_addresses(runtime, bsns[:2])
+    ids = [send_unreachable(client, sender, bsn, f"LATE-{n}") for n, bsn in enumerate(bsns[:2])]
+    [batch_id] = _print(runtime, ids).batches
+    start = clock.now()
+    with runtime.database.unit_of_work() as session:
+        [slow] = jobs.claim(session, service.PRINT_BATCH_JOB, start, timedelta(minutes=5), 1, 10).jobs
+    later = start + timedelta(minutes=6)
+    clock.set_clock(lambda: later)
+    with runtime.database.unit_of_work() as session:  # the slow run outlasted its lease
+        [other] = jobs.claim(session, service.PRINT_BATCH_JOB, later, timedelta(minutes=5), 1, 10).jobs
+    lane = print_worker(runtime).lanes[-1]
+    lane.run([slow])  # hands the batch over, then finds the job is no longer its own
+    assert [f.name for f in batch_folders(print_dir)] == [str(batch_id)]
+    assert _events(runtime, "fallback-printed") == Counter()
+    with runtime.database.unit_of_work(write=False) as session:
+        stored = jobs.get(session, other.id)
+        assert stored.done_at is None and stored.failures == 1 and stored.attempts == other.attempt
+    lane.run([other])  # finds the batch handed over: only records it
+    assert [f.name for f in batch_folders(print_dir)] == [str(batch_id)]
+    assert _events(runtime, "fallback-printed") == Counter({i: 1 for i in ids})
+    with runtime.database.unit_of_work(write=False) as session:
+        assert jobs.get(session, other.id).done_at is not None

@@ -56,7 +56,15 @@ def plan(runtime: Runtime, events: list[StatusEvent]) -> int:
 
 def claim_deliveries(runtime: Runtime, now: datetime | None = None, limit: int = 1000) -> list[ClaimedJob]:
     with runtime.database.unit_of_work() as session:
-        return jobs.claim(session, service.DELIVERY_JOB, now or clock.now(), timedelta(minutes=5), limit)
+        found = jobs.claim(
+            session,
+            service.DELIVERY_JOB,
+            now or clock.now(),
+            timedelta(minutes=5),
+            limit,
+            runtime.settings.job_max_failures,
+        )
+    return found.jobs
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from postvak.jobs import repository as jobs
 from postvak.jobs.models import Job
+from postvak.jobs.service import failing_jobs
 from postvak.kit import clock
 from postvak.kit.netguard import GuardedClient, Policy
 from postvak.webhooks import rules, service
@@ -40,9 +41,19 @@ def poster(settings):
     client.close()
 
 
-def deliver_due(runtime, poster: GuardedClient, now: datetime | None = None, jitter: float = 1.0):
+def deliver_due(
+    runtime, poster: GuardedClient, now: datetime | None = None, jitter: float = 1.0, max_failures: int = 10
+):
     return [
-        run_delivery(runtime.database, runtime.keyring, poster, job, source=SOURCE, jitter=lambda: jitter)
+        run_delivery(
+            runtime.database,
+            runtime.keyring,
+            poster,
+            job,
+            source=SOURCE,
+            max_failures=max_failures,
+            jitter=lambda: jitter,
+        )
         for job in claim_deliveries(runtime, now)
     ]
 
@@ -289,7 +300,16 @@ def test_a_secret_that_fails_its_integrity_check_fails_its_job_alone_and_not_for
     assert sorted((o.result, o.error) for o in outcomes) == [("delivered", None), ("retry", "internal")]
     assert [r.path for r in hooks.received] == ["/fine"]
     [job] = pending(runtime)
-    assert job.last_error.startswith("IntegrityFailure")
-    clock.set_clock(lambda: start + rules.GIVE_UP_AFTER)
-    assert [(o.result, o.error) for o in deliver_due(runtime, poster)] == [("failed", "internal")]
-    assert pending(runtime) == []
+    assert job.last_error.startswith("IntegrityFailure") and job.failures == 1 and job.locked_until is None
+    # A run that raises is the job's failure (a receiver's 500 is not): the worker's backoff, and
+    # parked after the configured number of failures, for an operator.
+    outcomes = [("retry", "internal")]
+    while outcomes[-1][0] == "retry":
+        due = clock.as_utc(pending(runtime)[0].due_at)
+        clock.set_clock(lambda due=due: due)
+        outcomes += [(o.result, o.error) for o in deliver_due(runtime, poster, max_failures=3)]
+    assert outcomes == [("retry", "internal"), ("retry", "internal"), ("parked", "internal")]
+    with runtime.database.unit_of_work(write=False) as session:
+        [parked] = failing_jobs(session, parked_only=True)
+    assert (parked.id, parked.kind, parked.failures) == (job.id, service.DELIVERY_JOB, 3)
+    assert [r.path for r in hooks.received] == ["/fine"]

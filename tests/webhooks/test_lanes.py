@@ -3,6 +3,7 @@ deliveries; and a real letter's events travel from the API to a receiver end to 
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -22,7 +23,7 @@ from postvak.webhooks.rules import StatusEvent
 from tests.support.citizens import make_citizen
 from tests.support.letters import letter
 from tests.support.receiver import Reply, receiver
-from tests.support.webhooks import add_endpoint, plan, status_event
+from tests.support.webhooks import add_endpoint, claim_deliveries, plan, status_event
 
 
 @pytest.fixture
@@ -98,6 +99,7 @@ def test_a_failing_endpoint_waits_as_a_whole_until_its_retry(runtime, sender, ot
     rounds_until(worker, lambda: len(hooks.to("/a")) >= 6)
     assert lane.wait_until_settled(30)
     assert sorted({r.headers["webhook-id"] for r in hooks.to("/a")}) == ["1", "2", "3", "4", "5"]
+    assert failures(runtime) == [0] * 8  # a receiver's 503 and the waits it causes are no job failures
 
 
 def test_a_backlog_beyond_an_endpoints_share_is_parked_out_of_the_way_and_woken_in_turn(
@@ -123,6 +125,76 @@ def test_a_backlog_beyond_an_endpoints_share_is_parked_out_of_the_way_and_woken_
     assert lane.wait_until_settled(30)
     assert sorted(int(r.headers["webhook-id"]) for r in hooks.to("/a")) == list(range(1, 21))
     assert clock.now() == start + timedelta(seconds=1)  # nobody waited for the parking to end
+    assert failures(runtime) == [0] * 21  # parked and woken, never counted as a lease that ran out
+
+
+def test_a_job_handed_back_after_another_worker_claimed_it_is_left_to_that_worker(
+    runtime, sender, hooks, lane
+):
+    add_endpoint(runtime, sender, hooks.url("/a"))
+    lane.per_endpoint, lane.hold_per_endpoint = 1, 1
+    hooks.hanging.add("/a")
+    start = clock.now()
+    clock.set_clock(lambda: start)
+    plan(runtime, [status_event(sender, 1)])
+    Worker(runtime.database, {}, lanes=[lane], lease=timedelta(hours=1)).run_once()
+    hooks.wait_for(1, "/a")  # its delivery hangs: the endpoint's share is full
+    plan(runtime, [status_event(sender, 2)])
+    [stale] = claim_deliveries(runtime, start)
+    later = start + timedelta(minutes=6)
+    clock.set_clock(lambda: later)
+    [taken] = claim_deliveries(runtime, later)  # this lane held it past its lease: another worker took it
+    assert taken.id == stale.id and taken.attempt == stale.attempt + 1
+    before = stored(runtime, taken.id)
+    lane.run([stale])  # it would be parked out of the way: the endpoint is busy
+    assert stored(runtime, taken.id) == before
+    hooks.released.set()
+    assert lane.wait_until_settled(30)
+    lane.idle()  # would wake what the lane had parked
+    assert stored(runtime, taken.id) == before
+    assert [r.headers["webhook-id"] for r in hooks.to("/a")] == ["1"]
+
+
+def test_a_lane_that_closes_hands_its_waiting_jobs_back_due_now(runtime, sender, hooks, lane):
+    add_endpoint(runtime, sender, hooks.url("/a"))
+    lane.per_endpoint = 1
+    hooks.hanging.add("/a")
+    start = clock.now()
+    clock.set_clock(lambda: start)
+    plan(runtime, [status_event(sender, n) for n in range(1, 4)])
+    Worker(runtime.database, {}, lanes=[lane]).run_once()
+    hooks.wait_for(1, "/a")  # one hangs, two wait for their endpoint
+    closing = threading.Thread(target=lane.close)
+    closing.start()  # hands the waiting two back, then waits for the hanging delivery
+    deadline = time.monotonic() + 30
+    while sum(j.locked_until is None for j in open_jobs(runtime)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    hooks.released.set()
+    closing.join(30)
+    assert not closing.is_alive()
+    [first] = [r.headers["webhook-id"] for r in hooks.to("/a")]
+    waiting = open_jobs(runtime)
+    assert len(waiting) == 2 and first not in {j.payload["eventId"] for j in waiting}
+    assert all(j.locked_until is None and clock.as_utc(j.due_at) == start for j in waiting)
+    assert [j.failures for j in waiting] == [0, 0]  # a stop is no failure of theirs
+
+
+def failures(runtime) -> list[int]:
+    with runtime.database.unit_of_work(write=False) as session:
+        return list(session.scalars(select(Job.failures).where(Job.kind == service.DELIVERY_JOB)))
+
+
+def open_jobs(runtime) -> list[Job]:
+    with runtime.database.unit_of_work(write=False) as session:
+        found = list(session.scalars(select(Job).where(Job.done_at.is_(None)).order_by(Job.id)))
+        session.expunge_all()
+        return found
+
+
+def stored(runtime, job_id: int) -> tuple:
+    with runtime.database.unit_of_work(write=False) as session:
+        job = session.get(Job, job_id)
+        return (job.due_at, job.locked_until, job.attempts, job.failures, job.last_error, job.done_at)
 
 
 def test_a_delivered_letters_events_reach_the_senders_receiver(runtime, client, sender, bsns, hooks, lane):

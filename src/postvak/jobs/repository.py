@@ -1,4 +1,4 @@
-"""Every query on the outbox: enqueue, claim due jobs, finish, reschedule, fail or park them."""
+"""Every query on the outbox: enqueue, claim due jobs, finish, reschedule, release, fail or park them."""
 
 from __future__ import annotations
 
@@ -119,6 +119,23 @@ def reschedule(session: Session, job: ClaimedJob, due_at: datetime, error: str) 
         .values(due_at=due_at, locked_until=None, last_error=error[:1000])
         .execution_options(synchronize_session=False)
     )
+
+
+def release(session: Session, job: ClaimedJob, due_at: datetime, reason: str) -> bool:
+    """Hand a claimed job back unrun, due at `due_at` (a lane making room, or waiting for a receiver):
+    no failure is counted, and no lease is left running, so its next claim is not taken for a run
+    that died. Fenced like every write about a run: a job that another worker has claimed since,
+    or that was parked or closed meanwhile, is left as it is. Also moves a job released before to
+    another due time (waking it), as long as nobody has claimed it since. The claim stays counted
+    in attempts: attempts is the fence, so it only grows (taken back, a late run's writes could pass
+    for the next claim's); failures, not attempts, decide parking. Returns whether it was released."""
+    result = session.execute(
+        update(Job)
+        .where(_ours(job), Job.done_at.is_(None), Job.parked_at.is_(None))
+        .values(due_at=due_at, locked_until=None, last_error=reason[:1000])
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def fail(session: Session, job: ClaimedJob, error: str, retry_at: datetime | None, now: datetime) -> None:

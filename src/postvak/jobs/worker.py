@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
@@ -47,9 +47,9 @@ class _LeaseLost(Exception):
     """The run outlasted its lease and another worker claimed the job: this run's work is undone."""
 
 
-def record_failure(database: Database, job: ClaimedJob, error: str, max_failures: int) -> None:
+def record_failure(database: Database, job: ClaimedJob, error: str, max_failures: int) -> datetime | None:
     """A run of `job` raised: count the failure in a transaction of its own, and retry the job with
-    backoff or, after `max_failures`, park it."""
+    backoff or, after `max_failures`, park it. Returns when it runs again; None: it is parked."""
     now = clock.now()
     retry_at = after_failure(job.failures + 1, max_failures, now)
     with database.unit_of_work() as session:
@@ -62,6 +62,7 @@ def record_failure(database: Database, job: ClaimedJob, error: str, max_failures
         failures=job.failures + 1,
         error=error,
     )
+    return retry_at
 
 
 class SingleJobs:

@@ -15,7 +15,8 @@ from postvak.db import Database
 from postvak.errors import IntegrityFailure
 from postvak.jobs import repository as jobs
 from postvak.jobs.repository import ClaimedJob
-from postvak.jobs.rules import retry_delay
+from postvak.jobs.rules import error_summary
+from postvak.jobs.worker import record_failure
 from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
 from postvak.kit.ids import parse_id
@@ -41,7 +42,10 @@ class PrintLane:
     in short transactions (on PostgreSQL a long one would hold back every sender's event feed).
 
     Should a batch outlast the worker's lease, a second worker may render it too: the provider
-    hands over one of the two, and the records let only one record it.
+    hands over one of the two, and the records let only one record it; a run whose job another
+    worker claimed meanwhile records nothing and leaves the job to that worker. A run that raises
+    counts a failure of its job: retried with backoff under the same batch id, and parked after
+    POSTVAK_JOB_MAX_FAILURES, for an operator (`postvak jobs list`).
     """
 
     name = "print"
@@ -61,18 +65,16 @@ class PrintLane:
         self.keyring = keyring
         self.blobs = blobs
         self.provider = provider or build_provider(settings)
+        self.max_failures = settings.job_max_failures
 
     def run(self, claimed: list[ClaimedJob]) -> None:
         for job in claimed:
             try:
                 self.print_batch(job)
-            except Exception as exc:  # noqa: BLE001 - retried later; the batch id keeps it one batch
-                log.warning(
-                    "print batch failed", job_id=job.id, attempt=job.attempt, error=type(exc).__name__
-                )
-                with self.database.unit_of_work() as session:
-                    due = clock.now() + retry_delay(job.attempt)
-                    jobs.reschedule(session, job.id, due, _describe(exc))
+            except _LeaseLost:
+                log.warning("print batch outlasted its lease; left to the worker that took it", job_id=job.id)
+            except Exception as exc:  # noqa: BLE001 - retried later or parked; the batch id keeps it one batch
+                record_failure(self.database, job, _describe(exc), self.max_failures)
 
     def idle(self) -> None:
         pass
@@ -86,11 +88,14 @@ class PrintLane:
             pages = self.provider.handed_over(batch.id)  # a crash after the hand-over: only record it
             if pages is None:
                 pages = self._hand_over(batch)
+        printed = None
         with self.database.unit_of_work() as session:
             if batch is not None and pages is not None:
                 printed = service.record_printed(session, batch_id=batch.id, pages=pages)
-                log.info("print batch handed over", batch_id=str(batch.id), letters=len(printed))
-            jobs.finish(session, [job.id], clock.now())
+            if not jobs.finish(session, [job], clock.now()):
+                raise _LeaseLost  # undoes the record: the worker that holds the job records the batch
+        if batch is not None and printed is not None:
+            log.info("print batch handed over", batch_id=str(batch.id), letters=len(printed))
 
     def _hand_over(self, batch: BatchToPrint) -> dict[uuid.UUID, int] | None:
         """Render every letter into the provider's batch, fix its content, hand it over; None when empty."""
@@ -149,11 +154,16 @@ class PrintLane:
         return None
 
 
+class _LeaseLost(Exception):
+    """The run outlasted its lease and another worker claimed its job: this run's record is undone."""
+
+
 def _describe(exc: Exception) -> str:
-    """The failure for the job's record: a database error's text would quote its parameters (BSNs, say)."""
+    """The failure for the job's record and the log: a database error's text would quote its
+    parameters (BSNs, say); any other error's short summary, with what may be personal data masked."""
     if isinstance(exc, SQLAlchemyError):
         return f"{type(exc).__name__} from the database"
-    return f"{type(exc).__name__}: {exc}"
+    return error_summary(exc)
 
 
 class _OpenedAttachments:

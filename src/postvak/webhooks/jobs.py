@@ -10,6 +10,8 @@ import structlog
 
 from postvak.db import Database
 from postvak.jobs.repository import ClaimedJob
+from postvak.jobs.rules import error_summary
+from postvak.jobs.worker import record_failure
 from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
 from postvak.kit.netguard import GuardedClient
@@ -32,23 +34,23 @@ def run_delivery(
     job: ClaimedJob,
     *,
     source: str,
+    max_failures: int,
     jitter: Callable[[], float] = random.random,
 ) -> Outcome:
     """Deliver one claimed job: load its endpoint and secrets, sign, POST through the guard, record.
 
     Three short steps, and no transaction is open during the POST (up to 15 s): on SQLite an open
-    write transaction would stop every other writer that long. A job that cannot run (a secret that
-    fails its integrity check, say) is tried again later like a failed attempt and given up after
-    three days; when not even that can be recorded (the database gone) it returns after its lease.
+    write transaction would stop every other writer that long. A receiver that fails is no failure
+    of the job: it is retried on the delivery's own schedule for three days. A job whose own run
+    raises (a secret that fails its integrity check, say) is: it is retried with the worker's
+    backoff and parked after `max_failures` such runs, for an operator (`postvak jobs list`); when
+    not even that can be recorded (the database gone) it returns after its lease.
     """
     try:
         return _deliver(database, keyring, client, job, source=source, jitter=jitter)
     except Exception as exc:  # noqa: BLE001 - this job fails alone, and not forever
-        log.exception("webhook delivery could not run", job_id=job.id)
-        with database.unit_of_work() as session:
-            return service.fail_delivery(
-                session, job=job, error=f"{type(exc).__name__}: {exc}", now=clock.now(), jitter=jitter()
-            )
+        retry_at = record_failure(database, job, error_summary(exc), max_failures)
+        return Outcome("retry" if retry_at else "parked", retry_at=retry_at, error="internal")
 
 
 def _deliver(database, keyring, client, job: ClaimedJob, *, source: str, jitter) -> Outcome:

@@ -7,8 +7,8 @@ or fails never delays another sender's deliveries.
   jobs are held here (running or waiting). A hanging endpoint so occupies a few threads and a
   part of the lane's room, never all of it.
 - Jobs claimed beyond an endpoint's share are parked: handed back to the outbox due PARK from now,
-  their ids remembered. As the endpoint's share empties, the lane makes its parked jobs due again,
-  oldest first, by id. A backlog of one endpoint is so moved out of the way of other senders'
+  and remembered. As the endpoint's share empties, the lane makes its parked jobs due again,
+  oldest first. A backlog of one endpoint is so moved out of the way of other senders'
   events once, without guessing how fast the endpoint is; should this process die, parked jobs
   come due by themselves after PARK.
 - An endpoint whose delivery failed in a way that says something about the endpoint (no answer, a
@@ -16,10 +16,15 @@ or fails never delays another sender's deliveries.
   handed back due then, without an attempt. A success ends the pause.
 - The lane claims only as many jobs as it has room for (`batch` shrinks while it is full), and a
   job that waited here for most of its lease is parked rather than sent late, so that no other
-  worker claims it while it is still here.
+  worker claims it while it is still here. On close, the jobs still waiting are handed back due now.
 
-What the lane knows of an endpoint is per worker process. Jobs handed back keep their claim counted
-(jobs.repository has no way to undo it); rules.next_attempt is time-based and does not read it.
+Handing back is jobs.repository.release, fenced by the claim's attempt: a job that another worker
+has claimed since (this lane held it past its lease) is left to that worker and not remembered as
+parked. A hand-back counts no failure and leaves no lease running, so the worker never takes a
+job handed back for one whose run died. Its claim stays counted in attempts (the fence only
+grows); nothing decides by attempts: parking counts failures, rules.next_attempt counts time.
+
+What the lane knows of an endpoint is per worker process.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from postvak.config import Settings
 from postvak.db import Database
 from postvak.jobs import repository as jobs
 from postvak.jobs.repository import ClaimedJob
+from postvak.jobs.rules import error_summary
 from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
 from postvak.kit.netguard import GuardedClient, Policy
@@ -53,8 +59,8 @@ PARK = timedelta(minutes=15)  # a parked job comes due by itself after this, if 
 WOKEN_FORGOTTEN = 60.0  # seconds after which jobs woken but not claimed back are not waited for
 LEASE_SHARE = 0.8  # a job held here for this share of its lease is parked
 
-# A job (id) to hand back to the outbox, when it is due again, why, and the endpoint it is parked for.
-Back = tuple[int, datetime, str, uuid.UUID | None]
+# A job to hand back to the outbox, when it is due again, why, and the endpoint it is parked for.
+Back = tuple[ClaimedJob, datetime, str, uuid.UUID | None]
 
 
 def guarded_client(settings: Settings, **options) -> GuardedClient:
@@ -72,7 +78,7 @@ class _Endpoint:
 
     running: int = 0
     waiting: deque[tuple[ClaimedJob, float]] = field(default_factory=deque)  # (job, time.monotonic())
-    parked: deque[int] = field(default_factory=deque)  # ids of jobs handed back for later, oldest first
+    parked: deque[ClaimedJob] = field(default_factory=deque)  # handed back for later, oldest first
     woken: set[int] = field(default_factory=set)  # parked jobs made due again, not claimed back yet
     woken_at: float = 0.0
     paused_until: datetime | None = None
@@ -110,11 +116,13 @@ class WebhookLane:
         self.capacity = capacity
         self.jitter = jitter
         self.longest_hold = settings.worker_lease_seconds * LEASE_SHARE
+        self.max_failures = settings.job_max_failures
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="postvak-webhook")
         self._lock = threading.Lock()
         self._settled = threading.Condition(self._lock)
         self._endpoints: dict[uuid.UUID, _Endpoint] = {}
         self._held = 0  # jobs running or waiting here
+        self._closing = False  # close() began: no more deliveries start; waiting jobs are handed back
 
     @property
     def batch(self) -> int:
@@ -133,9 +141,9 @@ class WebhookLane:
                 endpoint = self._endpoints.setdefault(key, _Endpoint())
                 endpoint.woken.discard(job.id)
                 if endpoint.paused_until is not None and endpoint.paused_until > now:
-                    back.append((job.id, endpoint.paused_until, "waiting: its endpoint failed", None))
+                    back.append((job, endpoint.paused_until, "waiting: its endpoint failed", None))
                 elif endpoint.held >= self.hold_per_endpoint:
-                    back.append((job.id, now + PARK, "parked: its endpoint is busy", key))
+                    back.append((job, now + PARK, "parked: its endpoint is busy", key))
                 else:
                     endpoint.waiting.append((job, time.monotonic()))
                     self._held += 1
@@ -149,10 +157,14 @@ class WebhookLane:
         (the lock is held); returns what to hand back to the outbox."""
         back = []
         endpoint = self._endpoints[key]
-        while endpoint.waiting and endpoint.running < self.per_endpoint:
+        while endpoint.waiting and (endpoint.running < self.per_endpoint or self._closing):
             job, since = endpoint.waiting.popleft()
+            if self._closing:
+                back.append((job, now, "handed back: the worker stopped", None))
+                self._held -= 1
+                continue
             if time.monotonic() - since > self.longest_hold:
-                back.append((job.id, now + PARK, "parked: held here too long", key))
+                back.append((job, now + PARK, "parked: held here too long", key))
                 self._held -= 1
                 continue
             endpoint.running += 1
@@ -170,9 +182,9 @@ class WebhookLane:
             return []
         back = []
         while endpoint.parked and expected < self.hold_per_endpoint:
-            job_id = endpoint.parked.popleft()
-            endpoint.woken.add(job_id)
-            back.append((job_id, now, "woken: its endpoint has room", None))
+            job = endpoint.parked.popleft()
+            endpoint.woken.add(job.id)
+            back.append((job, now, "woken: its endpoint has room", None))
             expected += 1
         endpoint.woken_at = time.monotonic()
         return back
@@ -181,7 +193,13 @@ class WebhookLane:
         outcome: Outcome | None = None
         try:
             outcome = run_delivery(
-                self.database, self.keyring, self.client, job, source=self.source, jitter=self.jitter
+                self.database,
+                self.keyring,
+                self.client,
+                job,
+                source=self.source,
+                max_failures=self.max_failures,
+                jitter=self.jitter,
             )
         except Exception:  # noqa: BLE001 - the database gone: the job returns after its lease
             log.exception("webhook delivery could not be recorded", job_id=job.id)
@@ -198,7 +216,7 @@ class WebhookLane:
             if outcome is not None and outcome.endpoint_unwell and outcome.retry_at is not None:
                 until = max(outcome.retry_at, endpoint.paused_until or outcome.retry_at)
                 endpoint.paused_until = until
-                back += [(job.id, until, "waiting: its endpoint failed", None) for job, _ in endpoint.waiting]
+                back += [(job, until, "waiting: its endpoint failed", None) for job, _ in endpoint.waiting]
                 self._held -= len(endpoint.waiting)
                 endpoint.waiting.clear()
             elif outcome is not None and outcome.result == "delivered":
@@ -211,21 +229,24 @@ class WebhookLane:
         """Hand jobs back to the outbox, due at the given time, without an attempt.
 
         A parked job is only remembered as parked once its parking is committed: waking it (making
-        it due now) can then never be overtaken by the parking written after it.
+        it due now) can then never be overtaken by the parking written after it. One that was no
+        longer this lane's to hand back (another worker claimed it) is not remembered.
         """
         while back:
             try:
                 with self.database.unit_of_work() as session:
-                    for job_id, due_at, why, _ in back:
-                        jobs.reschedule(session, job_id, due_at, why)
-            except Exception:  # noqa: BLE001 - they return once their lease (or parking) ends
-                log.exception("webhook jobs could not be handed back", jobs=len(back))
+                    released = [jobs.release(session, job, due_at, why) for job, due_at, why, _ in back]
+            except Exception as exc:  # noqa: BLE001 - they return once their lease (or parking) ends
+                log.warning("webhook jobs could not be handed back", jobs=len(back), error=error_summary(exc))
                 return
-            parked = [(key, job_id) for job_id, _, _, key in back if key is not None]
+            if lost := [job.id for (job, *_), ok in zip(back, released, strict=True) if not ok]:
+                log.info("webhook jobs not handed back: claimed by another worker since", job_ids=lost)
+            kept = [b for b, ok in zip(back, released, strict=True) if ok]
+            parked = [(key, job) for job, _, _, key in kept if key is not None]
             now = clock.now()
             with self._lock:
-                for key, job_id in parked:
-                    self._endpoints.setdefault(key, _Endpoint()).parked.append(job_id)
+                for key, job in parked:
+                    self._endpoints.setdefault(key, _Endpoint()).parked.append(job)
                 back = [
                     b for key in {key for key, _ in parked} for b in self._wake(self._endpoints[key], now)
                 ]
@@ -248,6 +269,14 @@ class WebhookLane:
             return self._settled.wait_for(lambda: self._held == 0, timeout)
 
     def close(self) -> None:
-        """Let running deliveries finish, then release the threads and connections."""
+        """Hand back the jobs waiting here (due now: a stop is no failure of theirs, and left to their
+        lease they would count one), let running deliveries finish, then release the threads and
+        connections. Call it once the worker no longer hands this lane jobs."""
+        now, back = clock.now(), []
+        with self._lock:
+            self._closing = True
+            for key in list(self._endpoints):
+                back += self._start(key, now)
+        self._give_back(back)
         self._pool.shutdown(wait=True)
         self.client.close()

@@ -26,6 +26,7 @@ EVENT_TYPES = (
     "confirmed",
     "unreachable",
     "fallback-printed",
+    "fallback-not-printed",
     "never-read",
     "never-confirmed",
     "expired",

@@ -220,7 +220,9 @@ class Delivery:
 class Outcome:
     """What became of one delivery job."""
 
-    result: str  # delivered | retry | disabled | dropped | failed (gave up after 3 days)
+    # delivered | retry | disabled | dropped | failed (gave up after 3 days) | parked (the job's own
+    # run failed job_max_failures times: jobs.worker.record_failure)
+    result: str
     retry_at: datetime | None = None
     status: int | None = None
     error: str | None = None
@@ -322,32 +324,18 @@ def record_attempt(
         ],
     )
     if outcome.result == "retry":
+        # The receiver's failure, not the job's: the delivery's own schedule, no failure counted.
         assert outcome.retry_at is not None
-        jobs.reschedule(session, delivery.job.id, outcome.retry_at, _job_error(answer))
+        jobs.reschedule(session, delivery.job, outcome.retry_at, _job_error(answer))
     else:
-        jobs.finish(session, [delivery.job.id], now)
+        jobs.finish(session, [delivery.job], now)
     return outcome
 
 
 def drop_delivery(session: Session, *, job: ClaimedJob, now: datetime) -> Outcome:
     """The endpoint is gone or disabled: the job ends without an attempt."""
-    jobs.finish(session, [job.id], now)
+    jobs.finish(session, [job], now)
     return Outcome("dropped")
-
-
-def fail_delivery(session: Session, *, job: ClaimedJob, error: str, now: datetime, jitter: float) -> Outcome:
-    """The job could not run at all (stored data that fails its check, a bug): it is tried again on
-    the schedule of a failed attempt, and given up after the same three days, never repeated forever."""
-    try:
-        since = datetime.fromisoformat(job.payload["since"])
-    except (KeyError, TypeError, ValueError):
-        since = now - rules.GIVE_UP_AFTER  # not a job plan_deliveries made: one try is all it gets
-    retry_at = rules.next_attempt(since=since, now=now, jitter=jitter)
-    jobs.reschedule(session, job.id, retry_at or now, error)
-    if retry_at is None:
-        jobs.finish(session, [job.id], now)
-        return Outcome("failed", error="internal")
-    return Outcome("retry", retry_at=retry_at, error="internal")
 
 
 def _job_error(answer: Answer) -> str:
