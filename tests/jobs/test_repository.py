@@ -84,3 +84,15 @@ def test_a_parked_or_finished_job_is_not_handed_back(runtime):
     assert not release(runtime, parked, START, "woken") and not release(runtime, finished, START, "woken")
     assert stored_job(runtime, "handed:3").last_error == "ValueError: poisoned"
     assert stored_job(runtime, "handed:4").done_at is not None
+
+
+def test_a_run_whose_job_was_parked_for_lost_leases_cannot_close_it_late(runtime):
+    clock.set_clock(lambda: START)
+    enqueue(runtime, "handed:2")
+    [first] = claim(runtime, START, max_failures=1).jobs
+    parked = claim(runtime, START + LEASE + timedelta(seconds=1), max_failures=1).parked
+    assert parked == [first.id]
+    with runtime.database.unit_of_work() as session:
+        assert jobs.finish(session, [first], START + LEASE * 2) == 0  # the late run is fenced off
+    stored = stored_job(runtime, "handed:2")
+    assert stored.parked_at is not None and stored.done_at is None

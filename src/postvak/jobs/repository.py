@@ -71,7 +71,8 @@ def claim(
     _update(session, [row.id for row in fresh], leased)
     failed = {"failures": Job.failures + 1, "last_error": LEASE_RAN_OUT}
     _update(session, [row.id for row in again], leased | failed)
-    _update(session, parked, failed | {"parked_at": now, "locked_until": None})
+    # Parking fences off the run that lost its lease too: its late finish must not close the job.
+    _update(session, parked, failed | {"parked_at": now, "locked_until": None, "attempts": Job.attempts + 1})
     claimed = [
         ClaimedJob(row.id, kind, row.payload, row.attempts + 1, row.failures, lease_end) for row in fresh
     ] + [
