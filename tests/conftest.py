@@ -24,6 +24,7 @@ from tests.support.bsns import take_bsns
 from tests.support.citizens import web_client  # noqa: F401 - a fixture for every test directory
 from tests.support.letters import SenderHandle, register
 from tests.support.logcheck import bsns_in
+from tests.support.s3 import flaky_s3, moto_endpoint, s3_bucket  # noqa: F401 - S3 on loopback, for any test
 
 PG_SERVER = os.environ.get("POSTVAK_TEST_PG", "postgresql://127.0.0.1:5432/test")
 
