@@ -48,7 +48,7 @@ def _runtime(settings: Settings | None = None, *, migrate: bool = True):
     try:
         runtime = build_runtime(settings)
     except ConfigurationError as problem:
-        err.print(f"[red]Configuration:[/red] {escape(str(problem))}", highlight=False)
+        err.print(f"[red]Configuration:[/red] {escape(str(problem))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     if migrate:
         upgrade(runtime.database)

@@ -1,4 +1,4 @@
-"""The installation's key file: made once by whichever process starts first, never made anew over sealed data."""
+"""The installation's key file: made once by the first process to start, never anew over sealed data."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ def load_keyring(settings: Settings, database: Database) -> KeyRing:
         raise
     except (OSError, ValueError, KeyError) as exc:
         # Permissions, not JSON, a corrupt file: these messages name the reason, never the file's content.
-        raise ConfigurationError(f"POSTVAK_KEY_FILE {path} cannot be used: {type(exc).__name__}: {exc}") from exc
+        raise ConfigurationError(
+            f"POSTVAK_KEY_FILE {path} cannot be used: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _a_key_in_use(database: Database) -> str | None:

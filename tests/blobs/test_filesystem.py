@@ -1,4 +1,4 @@
-"""Tests for the filesystem BlobStore beyond the shared contract (test_store.py): its layout and durability."""
+"""The filesystem BlobStore beyond the shared contract (test_store.py): its layout and durability."""
 
 import hashlib
 import os

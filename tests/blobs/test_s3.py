@@ -1,4 +1,4 @@
-"""The S3 BlobStore beyond the shared contract (test_store.py): naming, parts, retries, and its start-up check."""
+"""The S3 BlobStore beyond the shared contract (test_store.py): names, parts, retries, start-up check."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ def test_urls_name_a_bucket_and_a_prefix(url: str, bucket: str, prefix: str) -> 
 
 
 @pytest.mark.parametrize(
-    "url", ["s3://", "s3:///prefix", "s3://Postvak_Blobs/x", "s3://ab", "s3://bucket/x?region=eu", "file:///x"]
+    "url",
+    ["s3://", "s3:///prefix", "s3://Postvak_Blobs/x", "s3://ab", "s3://bucket/x?region=eu", "file:///x"],
 )
 def test_a_wrong_url_is_a_configuration_error(url: str) -> None:
     with pytest.raises(ConfigurationError, match="POSTVAK_BLOB_URL"):
@@ -117,7 +118,9 @@ def test_the_start_up_check_passes_on_a_bucket_that_exists(s3_bucket: S3Bucket) 
 def test_a_missing_bucket_fails_the_start_up_check(s3_bucket: S3Bucket) -> None:
     store = S3BlobStore.from_url("s3://no-such-bucket/prefix")
 
-    with pytest.raises(ConfigurationError, match="'no-such-bucket' at http://127.0.0.1:[0-9]+ does not exist"):
+    with pytest.raises(
+        ConfigurationError, match="'no-such-bucket' at http://127.0.0.1:[0-9]+ does not exist"
+    ):
         store.check()
 
 
@@ -132,7 +135,9 @@ def test_an_unreachable_endpoint_fails_the_start_up_check(monkeypatch: pytest.Mo
         store.check()
 
 
-def test_missing_credentials_fail_the_start_up_check(s3_bucket: S3Bucket, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_credentials_fail_the_start_up_check(
+    s3_bucket: S3Bucket, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     store = S3BlobStore.from_url(s3_bucket.url())

@@ -1,4 +1,4 @@
-"""The BlobStore contract, held by every store: the filesystem (default) and S3 (moto's server on loopback)."""
+"""The BlobStore contract, held by every store: the filesystem (default) and S3 (moto on loopback)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ class Subject:
 def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Subject:
     if request.param == "filesystem":
         root = tmp_path / "blobs"
-        return Subject(FilesystemBlobStore(root), lambda: sorted(p.name for p in root.rglob("*") if p.is_file()))
+        return Subject(
+            FilesystemBlobStore(root), lambda: sorted(p.name for p in root.rglob("*") if p.is_file())
+        )
     bucket = request.getfixturevalue("s3_bucket")
     # S3's smallest part: the large blob below then goes up in three parts.
     store = S3BlobStore(bucket.name, "blobs", multipart_threshold=5 * MiB, part_size=5 * MiB)

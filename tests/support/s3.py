@@ -1,4 +1,4 @@
-"""S3 on loopback for the tests: moto's server, a fresh bucket per test, and a proxy that answers badly on demand."""
+"""S3 on loopback for the tests: moto's server, a fresh bucket per test, a proxy that fails on demand."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ class S3Bucket:
 
     def objects(self, prefix: str = "") -> dict[str, bytes]:
         listing = self.client.list_objects_v2(Bucket=self.name, Prefix=prefix).get("Contents", [])
-        return {o["Key"]: self.client.get_object(Bucket=self.name, Key=o["Key"])["Body"].read() for o in listing}
+        return {
+            o["Key"]: self.client.get_object(Bucket=self.name, Key=o["Key"])["Body"].read() for o in listing
+        }
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +63,13 @@ def use_endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, endpoint: str)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_MAX_ATTEMPTS",
+        "AWS_RETRY_MODE",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -101,7 +101,7 @@ class S3BlobStore:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if status == 404:
                 raise ConfigurationError(
-                    f"{where} does not exist: create it, or correct POSTVAK_BLOB_URL (and AWS_ENDPOINT_URL_S3)"
+                    f"{where} does not exist: create it, or correct POSTVAK_BLOB_URL or AWS_ENDPOINT_URL_S3"
                 ) from None
             if status in (401, 403):
                 raise ConfigurationError(
