@@ -42,12 +42,14 @@ def build_runtime(settings: Settings) -> Runtime:
         # The default SQLite database lives there; other users of the data dir make their own directories,
         # so a scaled-out process (PostgreSQL, S3, a shared key file) writes nothing to its local disk.
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The blob store first: a process stopped by a wrong setting has made no key file.
+    blobs = build_blobs(settings)
     database = get_database(settings.resolved_database_url)
     return Runtime(
         settings=settings,
         database=database,
         keyring=load_keyring(settings, database),
-        blobs=build_blobs(settings),
+        blobs=blobs,
         sms=build_sms(settings),
     )
 

@@ -29,7 +29,8 @@ MULTIPART_THRESHOLD = 16 * 1024 * 1024
 PART_SIZE = 8 * 1024 * 1024
 # Tries per request (the first and the retries) unless AWS_MAX_ATTEMPTS says otherwise. botocore's
 # standard mode retries throttling (503 SlowDown), 5xx answers and broken connections with jittered
-# exponential backoff, and stops retrying when most recent requests failed (its retry quota).
+# exponential backoff, and stops retrying while most recent requests fail (its retry quota), so an
+# outage does not multiply the load on the store.
 ATTEMPTS = 5
 CONNECT_SECONDS = 5
 READ_SECONDS = 30  # the longest silence within one answer, not the time for the whole object
@@ -87,10 +88,6 @@ class S3BlobStore:
         if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
             raise ConfigurationError("POSTVAK_BLOB_URL: an S3 URL is s3://bucket or s3://bucket/prefix")
         return cls(parts.netloc, unquote(parts.path), **options)
-
-    @property
-    def url(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}"
 
     def check(self) -> None:
         """Fail at start-up, saying what to fix, when the bucket is missing, refused or out of reach."""
