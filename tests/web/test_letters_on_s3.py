@@ -4,6 +4,7 @@ downloaded by the citizen, and never served when the object was changed."""
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import pytest
 from sqlalchemy import func, select
@@ -55,6 +56,7 @@ def test_an_uploaded_attachment_lives_sealed_in_the_bucket_and_the_citizen_downl
     [(name, stored)] = s3_bucket.objects().items()
     assert name.startswith("prod/")
     assert b"%PDF" not in stored and PDF[-64:] not in stored  # sealed before it left the process
+    assert hashlib.sha256(PDF).hexdigest() not in name  # and named at random, not by its plain content
     assert not runtime.settings.blob_dir.exists()  # nothing on the local disk
 
 
