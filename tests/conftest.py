@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from postvak.app import build_app
 from postvak.config import Settings
-from postvak.db import forget_databases
+from postvak.db import Database, forget_databases, get_database
 from postvak.kit import clock
 from postvak.migrate import upgrade
 from postvak.models import metadata
@@ -24,6 +24,7 @@ from tests.support.bsns import take_bsns
 from tests.support.citizens import web_client  # noqa: F401 - a fixture for every test directory
 from tests.support.letters import SenderHandle, register
 from tests.support.logcheck import bsns_in
+from tests.support.s3 import flaky_s3, moto_endpoint, s3_bucket  # noqa: F401 - S3 on loopback, for any test
 
 PG_SERVER = os.environ.get("POSTVAK_TEST_PG", "postgresql://127.0.0.1:5432/test")
 
@@ -100,16 +101,17 @@ def settings(database_url: str, tmp_path) -> Settings:
 
 @pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
+    # Emptied first: a fresh key file over a database that still holds sealed rows is refused (keyfile.py).
+    _empty_all_tables(get_database(settings.resolved_database_url))
     runtime = build_runtime(settings)
-    _empty_all_tables(runtime)
     yield runtime
     clock.set_clock(None)
 
 
-def _empty_all_tables(runtime: Runtime) -> None:
+def _empty_all_tables(database: Database) -> None:
     tables = [t.name for t in reversed(metadata.sorted_tables)]
-    with runtime.database.writer.begin() as conn:
-        if runtime.database.is_sqlite:
+    with database.writer.begin() as conn:
+        if database.is_sqlite:
             conn.execute(text("DELETE FROM inbox_search"))  # FTS5, not in the metadata
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from postvak.config import Settings, get_settings
+from postvak.config import ConfigurationError, Settings, get_settings
 from postvak.errors import Problem
 
 app = typer.Typer(
@@ -44,7 +45,11 @@ def _runtime(settings: Settings | None = None, *, migrate: bool = True):
 
     settings = settings or get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    runtime = build_runtime(settings)
+    try:
+        runtime = build_runtime(settings)
+    except ConfigurationError as problem:
+        err.print(f"[red]Configuration:[/red] {escape(str(problem))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     if migrate:
         upgrade(runtime.database)
     return runtime
@@ -485,7 +490,13 @@ def demo(port: int = typer.Option(8000), host: str = typer.Option("127.0.0.1")) 
     settings = get_settings()
     data_dir = settings.data_dir / "demo"
     shutil.rmtree(data_dir, ignore_errors=True)  # the demo always starts from scratch
-    update = {"data_dir": data_dir, "database_url": "", "base_url": f"http://{host}:{port}"}
+    update = {
+        "data_dir": data_dir,
+        "database_url": "",
+        "blob_url": "",
+        "key_file": None,
+        "base_url": f"http://{host}:{port}",
+    }
     if "smtp_url" not in settings.model_fields_set:  # no mail server configured: keep the e-mails as files
         update["smtp_url"] = f"file://{(data_dir / 'mail').resolve()}"
     if "sms_provider" not in settings.model_fields_set:  # SMS through the stub gateway, reports and all

@@ -2,8 +2,14 @@
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigurationError(ValueError):
+    """The installation cannot start as configured: a setting is wrong, or what it names is missing or out of
+    reach. The message says which setting, and what to do."""
 
 
 class Settings(BaseSettings):
@@ -14,6 +20,14 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     smtp_url: str = "smtp://127.0.0.1:1025"  # or file:///some/dir: e-mails as .eml files (development)
     mail_from: str = "Postvak <noreply@postvak.localhost>"
+
+    # Where attachments live: file:///path (default <data dir>/blobs), or s3://bucket/prefix with the standard
+    # AWS_* environment (AWS_ENDPOINT_URL_S3 for a store other than AWS). Every process of an installation
+    # that runs on more than one machine needs the same S3 bucket.
+    blob_url: str = ""
+    # The key-encryption keys (default <data dir>/keys.json): every process of one installation reads the
+    # same file, e.g. on a shared mount or installed from a secret store.
+    key_file: Path | None = None
 
     # SMS: "console" writes them to the log (development, the demo); "http" posts them to a gateway,
     # which reports delivery to our callback, signed with the shared secret.
@@ -69,12 +83,18 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'postvak.db').resolve()}"
 
     @property
-    def key_file(self) -> Path:
-        return self.data_dir / "keys.json"
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "keys.json"
 
     @property
     def blob_dir(self) -> Path:
-        return self.data_dir / "blobs"
+        """The filesystem blob store's directory: from a file:// POSTVAK_BLOB_URL, else under the data dir."""
+        if not self.blob_url.startswith("file:"):
+            return self.data_dir / "blobs"
+        parts = urlsplit(self.blob_url)
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/") or parts.query:
+            raise ConfigurationError("POSTVAK_BLOB_URL: a file URL names an absolute path, file:///srv/blobs")
+        return Path(unquote(parts.path))
 
     @property
     def resolved_print_dir(self) -> Path:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from postvak.auth.service import forget_expired_throttles
 from postvak.blobs.filesystem import FilesystemBlobStore
 from postvak.blobs.store import BlobStore
-from postvak.config import Settings
+from postvak.config import ConfigurationError, Settings
 from postvak.db import Database, get_database
 from postvak.inbox.jobs import PURGE_JOB, purge_bin
 from postvak.jobs.worker import Worker
+from postvak.keyfile import load_keyring
 from postvak.kit.crypto import KeyRing
 from postvak.messages.jobs import publish_message
 from postvak.messages.service import PUBLISH_JOB
@@ -35,14 +37,38 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    """Raises ConfigurationError, saying what to fix, when the key file or the blob store cannot be used."""
+    if not settings.database_url:
+        # The default SQLite database lives there; other users of the data dir make their own directories,
+        # so a scaled-out process (PostgreSQL, S3, a shared key file) writes nothing to its local disk.
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The blob store first: a process stopped by a wrong setting has made no key file.
+    blobs = build_blobs(settings)
+    database = get_database(settings.resolved_database_url)
     return Runtime(
         settings=settings,
-        database=get_database(settings.resolved_database_url),
-        keyring=KeyRing.load_or_create(settings.key_file),
-        blobs=FilesystemBlobStore(settings.blob_dir),
+        database=database,
+        keyring=load_keyring(settings, database),
+        blobs=blobs,
         sms=build_sms(settings),
     )
+
+
+def build_blobs(settings: Settings) -> BlobStore:
+    """The filesystem store (default, or a file:// URL), or an S3 bucket, checked now so that a missing or
+    unreachable bucket stops the process at start rather than at its first attachment."""
+    scheme = urlsplit(settings.blob_url).scheme.lower() if settings.blob_url else "file"
+    if scheme == "file":
+        return FilesystemBlobStore(settings.blob_dir)
+    if scheme == "s3":
+        from postvak.blobs.s3 import S3BlobStore  # boto3 is loaded only where S3 is used
+
+        store = S3BlobStore.from_url(settings.blob_url)
+        store.check()
+        return store
+    # Only the scheme: the rest of a URL may hold a password.
+    given = f"a {scheme}: URL" if scheme else "a bare path"
+    raise ConfigurationError(f"POSTVAK_BLOB_URL is file:///path or s3://bucket/prefix, not {given}")
 
 
 def build_sms(settings: Settings) -> SmsProvider:

@@ -100,7 +100,7 @@ def test_keys_rotate_rewraps_citizens_secrets_so_the_old_key_can_go(postvak, run
         assert session.scalar(select(func.count()).where(Citizen.totp_kek_id != rotated["keyId"])) == 0
         assert session.scalar(select(func.count()).where(PendingChange.kek_id != rotated["keyId"])) == 0
 
-    key_file = runtime.settings.key_file
+    key_file = runtime.settings.resolved_key_file
     document = json.loads(key_file.read_text())
     del document["keys"][old_id]
     key_file.write_text(json.dumps(document))

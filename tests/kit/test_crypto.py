@@ -1,6 +1,7 @@
 """Tests for envelope encryption at rest and the key ring file."""
 
 import json
+import multiprocessing
 import stat
 import threading
 from dataclasses import replace
@@ -193,3 +194,32 @@ def test_concurrent_seal_open_during_rotation(ring: KeyRing) -> None:
 
     assert errors == []
     assert len(ring.key_ids()) == 6
+
+
+def _create_when_told(path: str, ready, start, results) -> None:
+    ready.put(True)
+    start.wait(30)
+    ring = KeyRing.load_or_create(Path(path))
+    results.put((ring.active_id, ring.seal(b"sealed by a racer", AAD)))
+
+
+def test_processes_starting_together_on_a_fresh_installation_make_one_key_file(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    ready, start, results = context.Queue(), context.Event(), context.Queue()
+    path = tmp_path / "keys.json"
+    racers = [
+        context.Process(target=_create_when_told, args=(str(path), ready, start, results)) for _ in range(6)
+    ]
+    for racer in racers:
+        racer.start()
+    for _ in racers:
+        ready.get(timeout=60)
+    start.set()
+    outcomes = [results.get(timeout=60) for _ in racers]
+    for racer in racers:
+        racer.join(30)
+
+    assert {active for active, _ in outcomes} == {json.loads(path.read_text())["active"]}
+    reloaded = KeyRing.load_or_create(path)
+    assert all(reloaded.open(sealed, AAD) == b"sealed by a racer" for _, sealed in outcomes)
+    assert [p.name for p in tmp_path.iterdir()] == ["keys.json"]  # no temporary files left behind

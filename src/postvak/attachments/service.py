@@ -65,7 +65,9 @@ def _seal_and_store(
         raise PayloadTooLarge(f"an attachment may be at most {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MiB")
     pages = check_pdf(data, seconds=settings.pdf_check_seconds, memory_mib=settings.pdf_check_memory_mib)
     sealed = keyring.seal(data, blob_id.encode())
-    storage_key = f"{blob_id}{secrets.token_hex(8)}"
+    # Random, not derived from the content: whoever can list the store (a storage provider, a read-only
+    # key) must not be able to test whether a known document is in it by its SHA-256.
+    storage_key = secrets.token_hex(32)
     store.put(storage_key, sealed.ciphertext)
     return StagedBlob(blob_id, storage_key, len(data), pages, sealed.kek_id, sealed.wrapped_key)
 

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 
-from postvak.blobs.store import BlobMissing
+from postvak.blobs.store import BlobMissing, check_key
 from postvak.kit.files import fsync_dir
-
-# Only hex keys reach the filesystem: no separators, dots or drive letters can slip through.
-_KEY = re.compile(r"[0-9a-f]{16,128}")
 
 
 class FilesystemBlobStore:
@@ -56,8 +52,7 @@ class FilesystemBlobStore:
         fsync_dir(path.parent)
 
     def _path(self, key: str) -> Path:
-        if not isinstance(key, str) or not _KEY.fullmatch(key):
-            raise ValueError(f"invalid blob key {key!r}")
+        check_key(key)
         return self._root / key[:2] / key[2:4] / key
 
     def _make_dirs(self, leaf: Path) -> None:

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from typing import Protocol, runtime_checkable
+
+# Every store takes only hex keys: no separators, dots or drive letters can slip into a path or an object
+# name, and no upper case can give one blob two names.
+_KEY = re.compile(r"[0-9a-f]{16,128}")
 
 
 class BlobMissing(Exception):
     """No blob is stored under this key."""
+
+
+def check_key(key: str) -> str:
+    """The key itself when a store may use it; raises ValueError otherwise."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise ValueError(f"invalid blob key {key!r}")
+    return key
 
 
 @runtime_checkable
