@@ -14,24 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-# The status event types of API.md, every one of which an endpoint may ask for.
-EVENT_TYPES = (
-    "accepted",
-    "scheduled",
-    "delivered",
-    "notified",
-    "notification-failed",
-    "reminded",
-    "read",
-    "confirmed",
-    "unreachable",
-    "fallback-printed",
-    "never-read",
-    "never-confirmed",
-    "expired",
-    "deleted-by-recipient",
-    "withdrawn",
-)
+from postvak.messages import rules as letter_rules
+
+# Every status event type a letter can have or API.md names: an endpoint may ask for each.
+EVENT_TYPES = letter_rules.API_EVENT_TYPES
 CLOUD_EVENT_TYPE_PREFIX = "nl.postvak.message."
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
