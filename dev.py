@@ -49,20 +49,29 @@ def setup(*, with_tests: bool) -> None:
         check([str(BIN / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
         check([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", extras])
         stamp.write_text(wanted)
+    setup_npm(with_tests=with_tests)
     if with_tests:
-        setup_npm()
         setup_chromium()
 
 
-def setup_npm() -> None:
+def setup_npm(*, with_tests: bool) -> None:
+    """npm packages from package-lock.json: Swagger UI for /api/v1/docs always, the test tools
+    (Spectral, axe-core) for the tests. Without npm the demo still runs; its API docs page then
+    only links the OpenAPI document."""
     if shutil.which("npm") is None:
-        sys.exit("npm is needed for the test tools (Spectral); install Node.js and npm first")
-    stamp = ROOT / "node_modules" / ".installed"
+        if with_tests:
+            sys.exit("npm is needed for the test tools (Spectral, axe-core); install Node.js and npm first")
+        print("note: npm not found, so /api/v1/docs will only link the OpenAPI document", flush=True)
+        return
+    modules = ROOT / "node_modules"
     wanted = digest(ROOT / "package-lock.json")
-    if not stamp.exists() or stamp.read_text() != wanted:
-        step("installing npm packages from package-lock.json")
-        check(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT)
-        stamp.write_text(wanted)
+    installed = [modules / ".installed-all"] + ([] if with_tests else [modules / ".installed-runtime"])
+    if any(stamp.exists() and stamp.read_text() == wanted for stamp in installed):
+        return
+    step("installing npm packages from package-lock.json" + ("" if with_tests else " (runtime only)"))
+    omit = [] if with_tests else ["--omit=dev"]
+    check(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", *omit], cwd=ROOT)
+    installed[-1].write_text(wanted)
 
 
 def setup_chromium() -> None:

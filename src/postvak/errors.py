@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Problem(Exception):
@@ -125,8 +125,24 @@ class ProblemOut(BaseModel):
     """The RFC 9457 document every error answers with: exactly these five members."""
 
     model_config = ConfigDict(extra="forbid", title="Problem")
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str
+    type: str = Field(
+        description="A URI whose last path segment is the problem's stable slug; it serves a page that "
+        "explains the problem.",
+        examples=["https://postvak.example.nl/problems/validation-failed"],
+    )
+    title: str = Field(
+        description="The problem type's short name; the same for every instance.",
+        examples=[ValidationFailed.title],
+    )
+    status: int = Field(description="The HTTP status code of the answer.", examples=[ValidationFailed.status])
+    detail: str = Field(
+        description="What was wrong with this request; for validation-failed every failing field, "
+        "\"field.path: what is wrong\" joined by \"; \" (a long list ends with \"and N more\").",
+        examples=[
+            "subject: String should have at most 255 characters; dueDate: must be a date as YYYY-MM-DD"
+        ],
+    )
+    instance: str = Field(
+        description="The path of the request (for a batch item: and `#/messages/<index>`).",
+        examples=["/api/v1/messages"],
+    )

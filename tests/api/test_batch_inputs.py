@@ -103,6 +103,24 @@ def test_a_broken_envelope_is_refused_whole(client, sender, runtime, body, field
     assert raw_controls_in(out + err) == []
 
 
+def test_a_broken_envelope_names_every_fault(client, sender):
+    body = b'{"dryRun": true, "messages": [], "priority": 1}'
+    problem = assert_problem(_post(client, sender, body), "validation-failed", 422)
+    assert problem["detail"] == (
+        "dryRun: not a member of a batch (only messages); priority: not a member of a batch (only messages); "
+        "messages: give a non-empty list of letters"
+    )
+
+
+def test_an_item_with_many_faults_has_them_all_in_its_problem(client, sender, runtime, bsns):
+    bad = letter(bsns[0], "BAD-1", subject="", sensitive="no")
+    results = _post(client, sender, json.dumps({"messages": [bad]}).encode()).json()["results"]
+    detail = assert_problem_document(results[0]["problem"], "validation-failed", 422)["detail"]
+    assert detail == (
+        "subject: String should have at least 1 character; sensitive: Input should be a valid boolean"
+    )
+
+
 def test_a_stored_letter_is_answered_after_its_dates_passed_and_a_new_one_is_not(
     client, sender, runtime, bsns
 ):

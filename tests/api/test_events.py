@@ -82,6 +82,10 @@ def test_a_misspelt_or_unknown_parameter_is_refused_not_ignored(client, sender):
         response = client.get(f"/api/v1/events?{query}", headers=sender.headers)
         assert response.status_code == 422, query
         assert response.json()["detail"].startswith(f"{field}: not a parameter of this feed"), query
+    both = client.get("/api/v1/events?zz=1&afterr=x", headers=sender.headers).json()["detail"]
+    assert both == (
+        "afterr: not a parameter of this feed (after, limit); zz: not a parameter of this feed (after, limit)"
+    )
 
 
 def test_a_cursor_is_32_hex_digits_and_nothing_else_is_taken(client, sender, bsns):

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+import orjson
 import pytest
 from sqlalchemy import func, select
 
@@ -68,6 +69,25 @@ def test_a_body_that_is_not_json_is_named_as_such(client, sender, runtime, body,
 def test_a_document_that_is_not_an_object_is_refused(client, sender, body, field):
     problem = assert_problem(_post(client, sender, body), "validation-failed", 422)
     assert problem["detail"].startswith(f"{field}: ")
+
+
+def test_every_failing_field_is_named_in_the_order_of_the_fields(client, sender, runtime, bsns):
+    fields = {"paperFallback": "sometimes", "dueDate": "31-03-2027", "subject": "x" * 256, "sensitive": "no"}
+    body = orjson.dumps(letter(bsns[0], "MANY-1", **fields))
+    problem = assert_problem(_post(client, sender, body), "validation-failed", 422)
+    assert problem["detail"] == (
+        "subject: String should have at most 255 characters; dueDate: must be a date as YYYY-MM-DD; "
+        "sensitive: Input should be a valid boolean; "
+        "paperFallback: Input should be 'never', 'if-unreachable' or 'if-unread-by-due-date'"
+    )
+    assert _stored(runtime) == (0, 0)
+
+
+def test_a_letter_with_a_thousand_bad_fields_gets_a_short_detail_that_counts_them(client, sender, bsns):
+    body = orjson.dumps(letter(bsns[0], "MANY-2", **{f"extra{n:04}": n for n in range(1000)}))
+    problem = assert_problem(_post(client, sender, body), "validation-failed", 422)
+    assert problem["detail"].startswith("extra0000: Extra inputs are not permitted; extra0001: ")
+    assert problem["detail"].endswith("; and 980 more") and len(problem["detail"]) < 2000
 
 
 def test_multi_line_text_keeps_its_tabs_and_line_breaks_and_right_to_left_script(client, sender, bsns):

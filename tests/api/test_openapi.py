@@ -7,6 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
+
+from postvak.messages import rules
 
 ROOT = Path(__file__).resolve().parents[2]
 RULESET = Path(os.environ.get("POSTVAK_ADR_RULESET", ROOT.parent / "shared" / "adr" / "spectral.yml"))
@@ -22,6 +25,13 @@ API_MD_SLUGS = {
     "payload-too-large",
     "unsupported-media-type",
     "rate-limited",
+}
+
+# API.md's status event types, every one of which the document must name.
+API_MD_EVENT_TYPES = {
+    *("accepted", "scheduled", "delivered", "notified", "notification-failed", "reminded", "read"),
+    *("confirmed", "unreachable", "fallback-printed", "never-read", "never-confirmed", "expired"),
+    *("deleted-by-recipient", "withdrawn"),
 }
 
 
@@ -118,3 +128,85 @@ def test_the_document_passes_the_api_design_rules(document, tmp_path):
     ]
     assert errors == [], "\n".join(errors)
     assert result.returncode == 0, result.stderr
+
+
+def _properties(document):
+    """(where, name, schema) of every property of every component schema, nested objects included.
+
+    Only `properties` are fields: a schema's anyOf/oneOf branches that restate some properties (which
+    of them must be given together) are constraints, not fields of their own.
+    """
+
+    def walk(where, schema):
+        for name, prop in schema.get("properties", {}).items():
+            yield where, name, prop
+            yield from walk(f"{where}.{name}", prop)
+            if isinstance(prop.get("items"), dict):
+                yield from walk(f"{where}.{name}[]", prop["items"])
+
+    for name, schema in document["components"]["schemas"].items():
+        yield from walk(name, schema)
+
+
+def test_every_field_has_a_description_and_an_example(document):
+    lacking = [
+        f"{where}.{name}"
+        for where, name, prop in _properties(document)
+        if not prop.get("description") or not (prop.get("examples") or "example" in prop)
+    ]
+    assert lacking == []
+    assert len(list(_properties(document))) > 80  # the walk reached the fields
+
+
+def test_every_example_of_a_field_is_valid_for_that_field(document):
+    """Spectral checks the examples of request and response bodies, not those of schema properties."""
+    wrong = []
+    for where, name, prop in _properties(document):
+        if "." in where:
+            continue  # no nested inline objects so far; their pointer would need a path
+        pointer = f"#/components/schemas/{where}/properties/{name}"
+        validator = Draft202012Validator(
+            {"$ref": pointer, "components": document["components"]},
+            format_checker=Draft202012Validator.FORMAT_CHECKER,
+        )
+        for example in prop["examples"]:
+            wrong += [f"{where}.{name}: {error.message}" for error in validator.iter_errors(example)]
+    assert wrong == []
+
+
+def test_every_parameter_has_a_description_and_an_example(document):
+    lacking = [
+        f"{method.upper()} {path} {parameter['name']}"
+        for path, method, operation in _operations(document)
+        for parameter in operation.get("parameters", [])
+        if not parameter.get("description")
+        or not (parameter.get("examples") or "example" in parameter or parameter["schema"].get("examples"))
+    ]
+    assert lacking == []
+
+
+def test_every_request_body_has_an_example(document):
+    bodies = {
+        f"{method.upper()} {path} {media_type}": content
+        for path, method, operation in _operations(document)
+        for media_type, content in operation.get("requestBody", {}).get("content", {}).items()
+    }
+    assert len(bodies) == 5
+    lacking = [name for name, body in bodies.items() if not (body.get("examples") or "example" in body)]
+    assert lacking == []
+    letters = document["paths"]["/messages"]["post"]["requestBody"]["content"]["application/json"]["examples"]
+    assert {example["value"]["recipient"]["value"] for example in letters.values()} == {"999993653"}
+
+
+def test_status_and_event_types_are_enums(document):
+    schemas = document["components"]["schemas"]
+    assert schemas["MessageOut"]["properties"]["status"]["enum"] == list(rules.STATUSES)
+    assert "withdrawn" in rules.STATUSES and "reminded" not in rules.STATUSES
+    for model in ("EventOut", "FeedEventOut"):
+        assert schemas[model]["properties"]["type"]["enum"] == list(rules.API_EVENT_TYPES), model
+    for model in ("WebhookEndpointIn", "WebhookEndpointOut"):
+        event_types = schemas[model]["properties"]["eventTypes"]
+        items = next(s["items"] for s in event_types.get("anyOf", [event_types]) if s.get("type") == "array")
+        assert items["enum"] == list(rules.API_EVENT_TYPES), model
+    # Those of API.md, and those only the code has (printing's fallback-not-printed).
+    assert set(rules.API_EVENT_TYPES) >= API_MD_EVENT_TYPES | set(rules.EVENT_TYPES)

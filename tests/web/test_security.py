@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from postvak.app import build_app
 from postvak.web.deps import SESSION_COOKIE, require_citizen_form
+from postvak.web.security import CONTENT_SECURITY_POLICY
 from tests.support.citizens import ORIGIN, csrf_token_in, log_in_with_password, sign_in
 
 # The log-in steps (the second factor by code or passkey), and what works before logging in:
@@ -78,9 +79,26 @@ def test_every_citizen_page_is_never_cached(runtime, web_client, citizen):
 
 def test_the_api_keeps_its_own_headers_but_gets_nosniff_and_hsts(client):
     answer = client.get("/api/v1/openapi.json")
-    assert "content-security-policy" not in answer.headers  # Swagger UI at /api/v1/docs
+    assert "content-security-policy" not in answer.headers
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert "strict-transport-security" in answer.headers
+
+
+def test_the_api_documentation_page_carries_a_strict_policy_too(client):
+    answer = client.get("/api/v1/docs")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+    directives = {d.split()[0]: d.split()[1:] for d in answer.headers["content-security-policy"].split("; ")}
+    # Only images may also be data: URLs (Swagger UI's stylesheet draws its icons so).
+    assert directives["img-src"] == ["'self'", "data:"]
+    assert {**directives, "img-src": ["'self'"]} == {
+        d.split()[0]: d.split()[1:] for d in CONTENT_SECURITY_POLICY.split("; ")
+    }
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert "<script>" not in answer.text and "//" not in answer.text  # no inline script, no other host
+    assets = ("docs/swagger-ui/swagger-ui-bundle.js", "docs/swagger-ui/swagger-ui.css", "docs/assets/docs.js")
+    for asset in assets:
+        assert f'"{asset}"' in answer.text
+        assert client.get(f"/api/v1/{asset}").status_code == 200, asset
 
 
 # --- the second factor is never skipped ------------------------------------------------------

@@ -58,6 +58,12 @@ ALLOWED: dict[str | None, frozenset[str]] = {
 # Events that are recorded but leave the status where it was.
 _QUIET = {"notification-failed", "reminded", "fallback-not-printed"}
 
+# What senders may see, as the API documents it: every event type above, and the ones API.md names
+# that no code raises yet (`withdrawn`: the DELETE of a scheduled letter). A status is the type of
+# the last event that was not quiet.
+API_EVENT_TYPES = (*EVENT_TYPES, "withdrawn")
+STATUSES = tuple(event for event in API_EVENT_TYPES if event not in _QUIET)
+
 
 class InvalidTransition(ValueError):
     pass

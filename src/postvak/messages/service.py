@@ -29,7 +29,7 @@ from postvak.kit.bsn import bsn_problem
 from postvak.kit.crypto import IntegrityError, KeyRing, Sealed
 from postvak.kit.ids import new_id, parse_id
 from postvak.kit.pagination import decode_cursor, encode_cursor
-from postvak.kit.text import escape_controls, text_problem
+from postvak.kit.validation import describe_errors
 from postvak.messages import repository, rules
 from postvak.messages.models import Message
 from postvak.messages.schemas import (
@@ -67,7 +67,8 @@ class Outcome:
 
 
 def draft(index: int, raw: Any) -> Draft:
-    """Validate one letter as sent; raises the Problem that describes the first fault."""
+    """Validate one letter as sent; raises the Problem that describes its faults (every schema fault,
+    else the first of the checks beyond the schema)."""
     try:
         message = MessageIn.model_validate(raw)
     except ValidationError as exc:
@@ -95,20 +96,8 @@ def draft(index: int, raw: Any) -> Draft:
 
 
 def describe_validation_error(exc: ValidationError) -> str:
-    """The first fault as "field.path: what is wrong"; the path is escaped: it may be a sender's own key."""
-    error = exc.errors()[0]
-    path = ""
-    for part in error["loc"]:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "model_type":
-        message = "must be a JSON object"
-    elif error["type"] == "string_unicode" and isinstance(error["input"], str):
-        # A lone surrogate, which no text can hold: in a value, or (at the top) in a member's name.
-        message = text_problem(error["input"]) or message
-        if not path:
-            path, message = error["input"], f"not a known member ({message})"
-    return f"{escape_controls(path) or 'body'}: {message}"
+    """Every fault as "field.path: what is wrong", joined in the order of the fields and bounded."""
+    return describe_errors(exc.errors())
 
 
 def draft_all(raws: list[Any]) -> tuple[list[Draft], list[Outcome]]:

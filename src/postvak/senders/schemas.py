@@ -38,10 +38,26 @@ class MessageTypeSettingIn(ApiModel):
 
 
 class MessageTypeSettingOut(ApiModel):
-    message_type: str = Field(description="The `messageType` of the sender's letters, matched exactly.")
+    message_type: str = Field(
+        description="The `messageType` of the sender's letters, matched exactly.",
+        examples=["voorlopige-aanslag"],
+    )
     unread_reminder_days: ReminderDays
-    updated_at: datetime = Field(description="When the setting last changed.")
+    updated_at: datetime = Field(
+        description="When the setting last changed.", examples=["2027-01-04T12:00:00Z"]
+    )
 
 
 class MessageTypeSettingsOut(ApiModel):
-    message_types: list[MessageTypeSettingOut] = Field(description="Sorted by messageType.")
+    message_types: list[MessageTypeSettingOut] = Field(
+        description="Sorted by messageType.",
+        examples=[
+            [
+                {
+                    "messageType": "voorlopige-aanslag",
+                    "unreadReminderDays": 14,
+                    "updatedAt": "2027-01-04T12:00:00Z",
+                }
+            ]
+        ],
+    )

@@ -10,6 +10,10 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 HSTS = "max-age=63072000; includeSubDomains"
+# The sender API's documentation page (Swagger UI from our own files) is a page like the others;
+# only Swagger UI's stylesheet draws its icons as data: images.
+API_DOCS_PATH = "/api/v1/docs"
+API_DOCS_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("img-src 'self'", "img-src 'self' data:")
 
 _EVERYWHERE = {
     "strict-transport-security": HSTS,
@@ -25,14 +29,15 @@ _PAGES = {
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
+_API_DOCS_PAGE = {**_PAGES, "content-security-policy": API_DOCS_CONTENT_SECURITY_POLICY}
 
 
 class SecurityHeaders:
     """Pure ASGI middleware, so it also covers responses of mounted apps and error handlers.
 
-    The sender API (/api/) keeps its own documentation page, which loads Swagger UI, so it
-    gets no CSP; everything that is not a static asset or the API is a citizen page or an
-    answer carrying letters, and is never stored by a browser or proxy (Cache-Control: no-store).
+    The sender API's answers (/api/) are JSON and get no page headers, except its documentation
+    page; everything that is not a static asset or the API is a citizen page or an answer
+    carrying letters, and is never stored by a browser or proxy (Cache-Control: no-store).
     Headers a route set itself are left alone.
     """
 
@@ -46,17 +51,23 @@ class SecurityHeaders:
         path: str = scope["path"]
         is_api = path == "/api" or path.startswith("/api/")
         is_static = path.startswith("/static/")
+        page_headers = _page_headers(path, is_api=is_api)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in _EVERYWHERE.items():
                     headers.setdefault(name, value)
-                if not is_api:
-                    for name, value in _PAGES.items():
-                        headers.setdefault(name, value)
+                for name, value in page_headers.items():
+                    headers.setdefault(name, value)
                 if not is_api and not is_static:
                     headers.setdefault("cache-control", "no-store")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _page_headers(path: str, *, is_api: bool) -> dict[str, str]:
+    if path == API_DOCS_PATH:
+        return _API_DOCS_PAGE
+    return {} if is_api else _PAGES

@@ -47,7 +47,7 @@ class WebhookEndpointOut(ApiModel):
     url: str = Field(
         description="Where the events are POSTed.", examples=["https://hooks.gemeente.example.nl/postvak"]
     )
-    event_types: list[str] = Field(
+    event_types: list[EventType] = Field(
         description="The event types this endpoint receives (every type when none were chosen).",
         examples=[["read", "confirmed", "never-read"]],
     )

@@ -8,10 +8,11 @@ from starlette.exceptions import HTTPException
 
 from postvak.api.problems import log, problem_response
 from postvak.api.v1 import attachments, events, message_types, messages, webhook_endpoints
+from postvak.api.v1.docs import add_docs
 from postvak.api.v1.openapi import build_openapi
 from postvak.errors import InternalError, MethodNotAllowed, NotFound, Problem, ValidationFailed
 from postvak.kit.ratelimit import RateLimiter
-from postvak.kit.text import escape_controls
+from postvak.kit.validation import describe_errors
 from postvak.messages.schemas import MessageBatchIn, MessageIn
 from postvak.runtime import Runtime
 from postvak.senders.schemas import MessageTypeSettingIn
@@ -19,19 +20,20 @@ from postvak.webhooks.schemas import WebhookEndpointIn
 
 
 def build_api(runtime: Runtime) -> FastAPI:
-    api = FastAPI(openapi_url="/openapi.json", docs_url="/docs", redoc_url=None, root_path_in_servers=False)
+    api = FastAPI(openapi_url="/openapi.json", docs_url=None, redoc_url=None, root_path_in_servers=False)
     api.state.runtime = runtime
     api.state.rate_limiter = RateLimiter(
         runtime.settings.sender_rate_per_second, runtime.settings.sender_rate_burst
     )
     for module in (messages, attachments, events, message_types, webhook_endpoints):
         api.include_router(module.router)
+    add_docs(api)
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
-        error = exc.errors()[0]
-        field = escape_controls(".".join(str(p) for p in error["loc"][1:])) or "request"
-        return problem_response(request, ValidationFailed(f"{field}: {error['msg']}"))
+        # Locations start with where the fault is ("query", "path"): the parameter's name says enough.
+        detail = describe_errors(exc.errors(), skip=1, whole="request")
+        return problem_response(request, ValidationFailed(detail))
 
     @api.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException):

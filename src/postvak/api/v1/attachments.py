@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
+from postvak.api.v1 import examples
 from postvak.api.v1.deps import current_sender, require_media_type, runtime_of
 from postvak.api.v1.openapi import json_response, problem_responses
 from postvak.attachments import service as attachments
@@ -32,7 +33,10 @@ DEFAULT_FILE_NAME = "bijlage.pdf"
 
 
 class AttachmentCreated(ApiModel):
-    attachment_id: str = Field(description='Reference it from messages as {"attachmentId": …}.')
+    attachment_id: str = Field(
+        description='Reference it from messages as {"attachmentId": …}.',
+        examples=["0193a1c2-8f10-7c3b-a2d4-5e6f7a8b9c0d"],
+    )
 
 
 @router.post(
@@ -61,7 +65,12 @@ class AttachmentCreated(ApiModel):
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                "application/pdf": {
+                    "schema": {"type": "string", "format": "binary"},
+                    "examples": examples.UPLOAD_ATTACHMENT,
+                }
+            },
         }
     },
 )

@@ -8,6 +8,7 @@ from postvak.api.v1.deps import current_sender, runtime_of
 from postvak.api.v1.openapi import json_response, problem_responses
 from postvak.errors import Forbidden, RateLimited, Unauthorized, ValidationFailed
 from postvak.kit.text import escape_controls
+from postvak.kit.validation import join_faults
 from postvak.messages import service as messages
 from postvak.messages.schemas import FEED_CURSOR_PATTERN, EventFeedOut
 from postvak.senders.models import Sender
@@ -36,13 +37,15 @@ async def list_events(
         description="A nextCursor from before; without it the feed starts at the first event.",
         # Declared only: the service checks it, and says which cursor it expected.
         json_schema_extra={"pattern": FEED_CURSOR_PATTERN},
+        examples=["00000000000003e80000000000013d52"],
     ),
-    limit: int = Query(default=100, ge=1, le=1000),
+    limit: int = Query(default=100, ge=1, le=1000, description="At most this many events.", examples=[100]),
     sender: Sender = Depends(current_sender),
 ) -> Response:
     # A misspelt parameter (`?afterr=…`) would silently restart the feed from its first event.
     if unknown := sorted(set(request.query_params) - {"after", "limit"}):
-        raise ValidationFailed(f"{escape_controls(unknown[0])}: not a parameter of this feed (after, limit)")
+        faults = (f"{escape_controls(name)}: not a parameter of this feed (after, limit)" for name in unknown)
+        raise ValidationFailed(join_faults(faults))
     runtime = runtime_of(request)
 
     def run() -> EventFeedOut:

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from postvak.api.v1 import examples
 from postvak.api.v1.deps import current_sender, json_body, runtime_of
 from postvak.api.v1.openapi import json_response, problem_responses, request_body
 from postvak.errors import (
@@ -91,7 +92,7 @@ async def list_message_type_settings(request: Request, sender: Sender = Depends(
     # NotFound: a messageType with a line break (%0A) never reaches this route; Starlette's mount
     # of /api/v1 does not match it and the app answers not-found.
     responses=problem_responses(*_AUTH, ValidationFailed, NotFound, PayloadTooLarge, UnsupportedMediaType),
-    openapi_extra=request_body(MessageTypeSettingIn),
+    openapi_extra=request_body(MessageTypeSettingIn, examples.SET_MESSAGE_TYPE_SETTING),
 )
 async def set_message_type_setting(
     request: Request, message_type: str = Depends(_message_type), sender: Sender = Depends(current_sender)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from postvak.api.v1 import examples
 from postvak.api.v1.delivery import deliver_letters
 from postvak.api.v1.deps import current_sender, json_body, runtime_of
 from postvak.api.v1.openapi import json_response, problem_responses, request_body
@@ -22,9 +23,17 @@ from postvak.errors import (
     ValidationFailed,
 )
 from postvak.kit.text import escape_controls
+from postvak.kit.validation import join_faults
 from postvak.messages import rules
 from postvak.messages import service as messages
-from postvak.messages.schemas import BatchOut, BatchResultOut, MessageBatchIn, MessageIn, MessageOut
+from postvak.messages.schemas import (
+    ID_EXAMPLE,
+    BatchOut,
+    BatchResultOut,
+    MessageBatchIn,
+    MessageIn,
+    MessageOut,
+)
 from postvak.senders.models import Sender
 
 router = APIRouter(tags=["messages"])
@@ -55,7 +64,7 @@ _DELIVERY = (
         200: {"description": "The letter was stored before (idempotent retry).", "model": MessageOut},
         **problem_responses(*_AUTH, *_DELIVERY, DuplicateReference),
     },
-    openapi_extra=request_body(MessageIn),
+    openapi_extra=request_body(MessageIn, examples.DELIVER_MESSAGE),
 )
 async def deliver_message(request: Request, sender: Sender = Depends(current_sender)) -> Response:
     raw = await json_body(request)
@@ -84,19 +93,21 @@ async def deliver_message(request: Request, sender: Sender = Depends(current_sen
     ),
     response_model=BatchOut,
     responses=problem_responses(*_AUTH, ValidationFailed, PayloadTooLarge, UnsupportedMediaType),
-    openapi_extra=request_body(MessageBatchIn),
+    openapi_extra=request_body(MessageBatchIn, examples.DELIVER_MESSAGE_BATCH),
 )
 async def deliver_message_batch(request: Request, sender: Sender = Depends(current_sender)) -> Response:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise ValidationFailed('body: give an object {"messages": [...]}')
-    if unknown := [key for key in body if key != "messages"]:
-        raise ValidationFailed(f"{escape_controls(unknown[0])}: not a member of a batch (only messages)")
+    unknown = [key for key in body if key != "messages"]
+    faults = [f"{escape_controls(key)}: not a member of a batch (only messages)" for key in unknown]
     items = body.get("messages")
     if not isinstance(items, list) or not items:
-        raise ValidationFailed("messages: give a non-empty list of letters")
-    if len(items) > rules.MAX_BATCH:
-        raise ValidationFailed(f"messages: at most {rules.MAX_BATCH} letters per batch")
+        faults.append("messages: give a non-empty list of letters")
+    elif len(items) > rules.MAX_BATCH:
+        faults.append(f"messages: at most {rules.MAX_BATCH} letters per batch")
+    if faults:
+        raise ValidationFailed(join_faults(faults))
     runtime = runtime_of(request)
     base_url = runtime.settings.base_url
     outcomes = await run_in_threadpool(deliver_letters, runtime, sender, items)
@@ -125,7 +136,13 @@ async def deliver_message_batch(request: Request, sender: Sender = Depends(curre
     response_model=MessageOut,
     responses=problem_responses(*_AUTH, NotFound),
 )
-async def get_message(messageId: str, request: Request, sender: Sender = Depends(current_sender)) -> Response:  # noqa: N803
+async def get_message(
+    request: Request,
+    messageId: str = Path(  # noqa: N803
+        description="The message's id, as its delivery answered.", examples=[ID_EXAMPLE]
+    ),
+    sender: Sender = Depends(current_sender),
+) -> Response:
     runtime = runtime_of(request)
 
     def run() -> MessageOut:

@@ -50,12 +50,14 @@ def _example(problem: type[Problem]) -> dict[str, Any]:
     }
 
 
-def request_body(model: type[BaseModel]) -> dict[str, Any]:
-    """A JSON request body documented from `model`, for routes that parse the body themselves."""
+def request_body(model: type[BaseModel], examples: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A JSON request body documented from `model` with named examples, for routes that parse the body
+    themselves."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
     return {
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+            "content": {"application/json": {"schema": schema, "examples": examples}},
         }
     }
 

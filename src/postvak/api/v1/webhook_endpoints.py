@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from postvak.api.v1 import examples
 from postvak.api.v1.deps import current_sender, json_body, runtime_of
 from postvak.api.v1.openapi import json_response, problem_responses, request_body
 from postvak.errors import (
@@ -72,7 +73,7 @@ def _endpoint_id(
     response_model=CreatedWebhookEndpointOut,
     response_description="The endpoint, with the secret that signs its deliveries.",
     responses=problem_responses(*_AUTH, ValidationFailed, PayloadTooLarge, UnsupportedMediaType),
-    openapi_extra=request_body(WebhookEndpointIn),
+    openapi_extra=request_body(WebhookEndpointIn, examples.CREATE_WEBHOOK_ENDPOINT),
 )
 async def create_webhook_endpoint(request: Request, sender: Sender = Depends(current_sender)) -> Response:
     endpoint = _endpoint_in(await json_body(request))
