@@ -88,6 +88,20 @@ def test_a_misspelt_or_unknown_parameter_is_refused_not_ignored(client, sender):
     )
 
 
+def test_a_parameter_given_twice_or_a_limit_that_is_not_a_plain_number_is_refused(client, sender):
+    for query, detail in [
+        ("limit=5&limit=7", "limit: given more than once"),
+        ("after=00000000000000000000000000000000&after=00000000000000000000000000000001", "after: given"),
+        ("limit=7%0C", "limit: a whole number from 1 to 1000"),
+        ("limit=%207", "limit: a whole number"),
+        ("limit=%D9%A7", "limit:"),  # an Arabic-Indic seven
+    ]:
+        response = client.get(f"/api/v1/events?{query}", headers=sender.headers)
+        assert response.status_code == 422, query
+        assert response.json()["detail"].startswith(detail), query
+    assert client.get("/api/v1/events?limit=7", headers=sender.headers).status_code == 200
+
+
 def test_a_cursor_is_32_hex_digits_and_nothing_else_is_taken(client, sender, bsns):
     client.post("/api/v1/messages", json=letter(bsns[0], "EV-CURSOR"), headers=sender.headers)
     events, cursor = _read_until(client, sender, 2)

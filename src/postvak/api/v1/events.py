@@ -43,8 +43,16 @@ async def list_events(
     sender: Sender = Depends(current_sender),
 ) -> Response:
     # A misspelt parameter (`?afterr=…`) would silently restart the feed from its first event.
-    if unknown := sorted(set(request.query_params) - {"after", "limit"}):
-        faults = (f"{escape_controls(name)}: not a parameter of this feed (after, limit)" for name in unknown)
+    query = request.query_params
+    faults = [
+        f"{escape_controls(name)}: not a parameter of this feed (after, limit)"
+        for name in sorted(set(query) - {"after", "limit"})
+    ]
+    faults += [f"{name}: given more than once" for name in ("after", "limit") if len(query.getlist(name)) > 1]
+    # Python's int() would take " 7\f" for 7: the schema says a plain whole number.
+    if "limit" in query and not (query["limit"].isascii() and query["limit"].isdigit()):
+        faults.append("limit: a whole number from 1 to 1000")
+    if faults:
         raise ValidationFailed(join_faults(faults))
     runtime = runtime_of(request)
 
