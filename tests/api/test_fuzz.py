@@ -56,7 +56,9 @@ def test_every_operation_is_fuzzed():
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: CI must not turn red on a new random example; fuzz wider by hand with a larger
+# max_examples and derandomize off when the API changes.
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_request_makes_the_api_fail_or_lie(case, api_url, sender):
     case.call_and_validate(
         base_url=api_url,
