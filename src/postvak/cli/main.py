@@ -363,7 +363,7 @@ def send(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Send a JSON-lines file of letters through the API in batches, with a progress bar."""
-    from postvak.sending import send_file
+    from postvak.cli.batch_client import send_file
 
     summary = send_file(
         file,
@@ -485,7 +485,7 @@ def print_retry(as_json: bool = typer.Option(False, "--json", help="Print one JS
 @app.command()
 def demo(port: int = typer.Option(8000), host: str = typer.Option("127.0.0.1")) -> None:
     """Create a fresh SQLite demo with organisations and letters, and serve it."""
-    from postvak.demo import seed_demo
+    from postvak.cli.demo import seed_demo
 
     settings = get_settings()
     data_dir = settings.data_dir / "demo"
@@ -544,7 +544,3 @@ def _uuid(text: str) -> uuid.UUID:
         from postvak.errors import ValidationFailed
 
         raise ValidationFailed("not an id") from None
-
-
-if __name__ == "__main__":
-    app()
