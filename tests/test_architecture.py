@@ -19,7 +19,7 @@ from pathlib import Path
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "postvak"
 
 FOUNDATION = {"__init__", "kit", "errors", "config", "db", "blobs", "migrate"}
-EDGES = {"api", "web", "cli", "runtime", "app", "models", "keyfile", "flows", "demo", "sending"}
+EDGES = {"api", "web", "cli", "runtime", "app", "models", "keyfile", "flows"}
 
 # The domains, lowest first: each may import those before it in this list, never one after it.
 DOMAINS = [

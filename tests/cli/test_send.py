@@ -17,10 +17,10 @@ import pytest
 from rich.console import Console
 from sqlalchemy import func, select
 
-from postvak import sending
+from postvak.cli import batch_client
+from postvak.cli.batch_client import send_file
 from postvak.messages.models import Message
 from postvak.runtime import Runtime
-from postvak.sending import send_file
 from tests.support.letters import letter
 from tests.support.live import live_server
 
@@ -190,8 +190,8 @@ class Flaky(httpx.BaseTransport):
 
 def test_a_failed_batch_is_retried_and_counted_once(server, runtime, sender, bsns, tmp_path, monkeypatch):
     flaky = Flaky({1: ("status", 429, {"Retry-After": "1"}), 2: ("lose",), 4: ("status", 503, {})})
-    monkeypatch.setattr(sending, "_transport", lambda concurrency: flaky)
-    monkeypatch.setattr(sending, "BACKOFF_FIRST", 0.01)
+    monkeypatch.setattr(batch_client, "_transport", lambda concurrency: flaky)
+    monkeypatch.setattr(batch_client, "BACKOFF_FIRST", 0.01)
     letters = write_letters(tmp_path / "letters.jsonl", 300, bsns, bad=False)
     summary = send_file(letters.path, server, sender.api_key, batch_size=100, concurrency=1, progress=False)
     assert len(flaky.calls) == 6  # batch 1 three times, batch 2 twice, batch 3 once
@@ -203,10 +203,10 @@ def test_a_failed_batch_is_retried_and_counted_once(server, runtime, sender, bsn
 
 def test_a_batch_refused_as_a_whole_fails_alone(server, runtime, sender, bsns, tmp_path, monkeypatch):
     flaky = Flaky({2: ("status", 413, {})})
-    monkeypatch.setattr(sending, "_transport", lambda concurrency: flaky)
+    monkeypatch.setattr(batch_client, "_transport", lambda concurrency: flaky)
     letters = write_letters(tmp_path / "letters.jsonl", 300, bsns, bad=False)
     summary = send_file(letters.path, server, sender.api_key, batch_size=100, concurrency=1, progress=False)
     assert (summary.created, summary.rejected, summary.failed_batches, summary.stopped) == (200, 100, 1, None)
     assert summary.rejections[0]["line"] == 101 and summary.rejections[0]["problem"]["status"] == 413
-    assert len(summary.rejections) == sending.MAX_REJECTIONS
+    assert len(summary.rejections) == batch_client.MAX_REJECTIONS
     assert stored(runtime) == 200

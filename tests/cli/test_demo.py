@@ -5,7 +5,7 @@ import re
 import pyotp
 
 from postvak.auth.rules import totp_step
-from postvak.demo import CITIZENS, SMS_NUMBER, demo_bsns, seed_demo
+from postvak.cli.demo import CITIZENS, SMS_NUMBER, demo_bsns, seed_demo
 from postvak.kit import clock
 from postvak.notifications.sms import ConsoleSms
 from tests.support.citizens import csrf_token_in, log_in_with_password

@@ -1,0 +1,1 @@
+"""The `postvak` command (typer + rich), the batch-sending client and the demo."""
