@@ -216,3 +216,85 @@ def test_flows_are_called_only_by_the_edges():
 def test_the_cycle_finder_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+# --- the web side: pages stand alone, the runtime of a request is read in one place ----------------
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _declares_routes(path: Path) -> bool:
+    """A route module makes an APIRouter: its routes are pages (or endpoints) of their own."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            called = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            if called == "APIRouter":
+                return True
+    return False
+
+
+def _modules_imported(path: Path, root: Path) -> set[str]:
+    """Every module a file may import: `from a.b import c` counts as both a.b and a.b.c."""
+    package = _module_name(path, root).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def route_modules_imported_elsewhere(root: Path) -> set[tuple[str, str]]:
+    """(importer, route module) for every import of a route module, except by app.py, which mounts them."""
+    route_modules = {_module_name(path, root) for path in root.rglob("*.py") if _declares_routes(path)}
+    return {
+        (_module_name(path, root), imported)
+        for path in root.rglob("*.py")
+        if path != root / "app.py"
+        for imported in _modules_imported(path, root) & route_modules
+        if imported != _module_name(path, root)
+    }
+
+
+def test_no_route_module_imports_another():
+    """The pages of web/citizen (and web/portal, web/operator) share what they need through modules
+    that declare no routes (session, rendering …); only web/app.py imports the route modules."""
+    citizen = SOURCE / "web" / "citizen"
+    assert _declares_routes(citizen / "inbox.py") and not _declares_routes(citizen / "session.py")
+    assert route_modules_imported_elsewhere(SOURCE / "web") == set()
+
+
+def test_the_route_module_check_finds_an_import(tmp_path):
+    web = tmp_path / "web"
+    (web / "citizen").mkdir(parents=True)
+    (web / "app.py").write_text("from web.citizen import inbox, letters\n")
+    (web / "citizen" / "inbox.py").write_text("from fastapi import APIRouter\nrouter = APIRouter()\n")
+    (web / "citizen" / "letters.py").write_text(
+        "import fastapi\nfrom . import inbox\nfrom .session import who\nrouter = fastapi.APIRouter()\n"
+    )
+    (web / "citizen" / "session.py").write_text("from web.citizen.inbox import router\nwho = 1\n")
+    assert route_modules_imported_elsewhere(web) == {
+        ("web.citizen.letters", "web.citizen.inbox"),
+        ("web.citizen.session", "web.citizen.inbox"),
+    }
+
+
+def test_the_runtime_of_a_request_is_read_in_one_place():
+    """Routes call runtime.runtime_of(request); the apps only put the runtime in their state."""
+    readers = {
+        path.relative_to(SOURCE).as_posix()
+        for path in SOURCE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "runtime" and isinstance(node.ctx, ast.Load)
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "state"
+    }
+    assert readers == {"runtime.py"}

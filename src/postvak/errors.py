@@ -1,4 +1,4 @@
-"""Problem types (RFC 9457): one class per stable slug, rendered by one handler in app.py."""
+"""Problem types (RFC 9457): one class per stable slug, rendered for JSON and HTML by web/problems.py."""
 
 from __future__ import annotations
 

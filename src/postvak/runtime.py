@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from starlette.requests import Request
+
 from postvak.auth.service import forget_expired_throttles
 from postvak.blobs.filesystem import FilesystemBlobStore
 from postvak.blobs.store import BlobStore
@@ -34,6 +36,11 @@ class Runtime:
     keyring: KeyRing
     blobs: BlobStore
     sms: SmsProvider = field(default_factory=ConsoleSms)
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The runtime serving a request: the web app and the sender API each hold it in their state."""
+    return request.app.state.runtime
 
 
 def build_runtime(settings: Settings) -> Runtime:

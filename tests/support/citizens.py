@@ -20,7 +20,7 @@ from postvak.auth.rules import STAGE_FULL, hash_token, totp_step
 from postvak.citizens import service as citizens
 from postvak.kit import clock
 from postvak.runtime import Runtime
-from postvak.web.deps import SESSION_COOKIE
+from postvak.web.citizen.session import SESSION_COOKIE
 
 PASSWORD = "correct horse battery staple 7"
 ORIGIN = "https://testserver"

@@ -131,7 +131,7 @@ def test_when_even_the_error_page_fails_a_bare_page_has_the_headers(web_client, 
     def broken(*_args, **_kwargs):
         raise RuntimeError("the template is gone")
 
-    monkeypatch.setattr("postvak.web.error_pages.error_page", broken)
+    monkeypatch.setattr("postvak.web.problems.error_page", broken)
     answer = web_client.get("/inbox")
     assert answer.status_code == 500 and set(answer.headers) >= PAGE_HEADERS
     assert "Er ging iets mis – Something went wrong" in answer.text and "template" not in answer.text

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from postvak.messages.models import Message
-from postvak.web.letter_routes import content_disposition
+from postvak.web.citizen.letters import content_disposition
 from tests.attachments import pdfs
 from tests.inbox.mailboxes import send
 from tests.support.citizens import make_citizen, sign_in

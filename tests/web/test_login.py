@@ -15,7 +15,7 @@ from postvak.app import build_app
 from postvak.auth.models import LoginEvent, WebSession
 from postvak.auth.rules import hash_token, totp_step
 from postvak.kit import clock
-from postvak.web.deps import SESSION_COOKIE, CitizenSession, require_citizen
+from postvak.web.citizen.session import SESSION_COOKIE, CitizenSession, require_citizen
 from tests.support.citizens import (
     ORIGIN,
     csrf_token_in,

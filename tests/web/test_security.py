@@ -11,7 +11,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from postvak.app import build_app
-from postvak.web.deps import SESSION_COOKIE, require_citizen_form
+from postvak.web.citizen.session import SESSION_COOKIE, require_citizen_form
 from postvak.web.security import CONTENT_SECURITY_POLICY
 from tests.support.citizens import ORIGIN, csrf_token_in, log_in_with_password, sign_in
 

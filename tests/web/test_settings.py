@@ -14,8 +14,9 @@ from postvak.auth import service as auth
 from postvak.auth.models import LoginEvent
 from postvak.citizens import rules as citizen_rules
 from postvak.citizens.models import Citizen
-from postvak.web import i18n, settings_pages
-from postvak.web.deps import SESSION_COOKIE
+from postvak.web import i18n
+from postvak.web.citizen import settings_rendering
+from postvak.web.citizen.session import SESSION_COOKIE
 from tests.support.citizens import (
     ORIGIN,
     csrf_token_in,
@@ -46,7 +47,7 @@ PROBLEMS = (
     "This e-mail address is already on your account.",
     "This number is verified already.",
     "Add and verify a mobile number first.",
-    *settings_pages.PAGE_PROBLEMS,
+    *settings_rendering.PAGE_PROBLEMS,
 )
 
 

@@ -6,11 +6,11 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from postvak.api.problems import problem_response
 from postvak.errors import Problem, Unauthorized, ValidationFailed
 from postvak.notifications import service as notifications
 from postvak.notifications.sms import report_is_authentic
-from postvak.runtime import SMS_REPORTS_PATH
+from postvak.runtime import SMS_REPORTS_PATH, runtime_of
+from postvak.web.problems import problem_response
 
 router = APIRouter()
 
@@ -21,7 +21,7 @@ _STATUSES = {"delivered": True, "failed": False}
 async def sms_report(request: Request) -> Response:
     """`{"id": <gateway's id>, "reference": <ours>, "status": "delivered" | "failed"}`, signed with
     HMAC-SHA256 of the raw body in `X-Signature` (hex). A repeated report is answered 204 again."""
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     body = await request.body()
     secret = runtime.settings.sms_callback_secret
     try:

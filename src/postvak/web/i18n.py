@@ -14,8 +14,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
-from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context
 from jinja2.runtime import Context
@@ -151,17 +150,6 @@ _environment.filters["day"] = _day
 _environment.filters["file_size"] = _file_size
 _environment.filters["host"] = lambda url: urlsplit(url).hostname or ""
 templates = Jinja2Templates(env=_environment, context_processors=[_page_languages])
-
-router = APIRouter()
-
-
-@router.get("/language", include_in_schema=False)
-def switch_language(request: Request, lang: str = DEFAULT_LANGUAGE, back: str = "/") -> RedirectResponse:
-    """Remember the chosen language on this device (a cookie) and return to the page it was chosen on."""
-    response = RedirectResponse(safe_local_path(back), status_code=303)
-    if lang in LANGUAGES:
-        remember_language(request, response, lang)
-    return response
 
 
 def remember_language(request: Request, response: Response, language: str) -> None:

@@ -10,6 +10,8 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 HSTS = "max-age=63072000; includeSubDomains"
+# What a route sets itself on an answer that may show letters, so no browser or proxy stores it.
+NO_STORE = {"Cache-Control": "no-store"}
 # The sender API's documentation page (Swagger UI from our own files) is a page like the others;
 # only Swagger UI's stylesheet draws its icons as data: images.
 API_DOCS_PATH = "/api/v1/docs"

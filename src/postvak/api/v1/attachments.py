@@ -9,7 +9,7 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from postvak.api.v1 import examples
-from postvak.api.v1.deps import current_sender, require_media_type, runtime_of
+from postvak.api.v1.deps import current_sender, require_media_type
 from postvak.api.v1.openapi import json_response, problem_responses
 from postvak.attachments import service as attachments
 from postvak.attachments.rules import file_name_problem
@@ -24,6 +24,7 @@ from postvak.errors import (
     ValidationFailed,
 )
 from postvak.messages.schemas import ApiModel
+from postvak.runtime import runtime_of
 from postvak.senders.models import Sender
 
 router = APIRouter(tags=["attachments"])

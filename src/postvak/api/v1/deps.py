@@ -1,4 +1,4 @@
-"""What every sender route needs: the runtime, the authenticated sender, the JSON body."""
+"""What every sender route needs: the authenticated sender, the JSON body."""
 
 from __future__ import annotations
 
@@ -11,13 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from postvak.errors import RateLimited, UnsupportedMediaType, ValidationFailed
 from postvak.kit.ratelimit import retry_after_header
-from postvak.runtime import Runtime
+from postvak.runtime import runtime_of
 from postvak.senders import service as senders
 from postvak.senders.models import Sender
-
-
-def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
 
 
 async def current_sender(request: Request) -> Sender:

@@ -4,13 +4,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from postvak.api.v1.deps import current_sender, runtime_of
+from postvak.api.v1.deps import current_sender
 from postvak.api.v1.openapi import json_response, problem_responses
 from postvak.errors import Forbidden, RateLimited, Unauthorized, ValidationFailed
 from postvak.kit.text import escape_controls
 from postvak.kit.validation import join_faults
 from postvak.messages import service as messages
 from postvak.messages.schemas import FEED_CURSOR_PATTERN, EventFeedOut
+from postvak.runtime import runtime_of
 from postvak.senders.models import Sender
 
 router = APIRouter(tags=["events"])

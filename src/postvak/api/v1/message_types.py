@@ -12,7 +12,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from postvak.api.v1 import examples
-from postvak.api.v1.deps import current_sender, json_body, runtime_of
+from postvak.api.v1.deps import current_sender, json_body
 from postvak.api.v1.openapi import json_response, problem_responses, request_body
 from postvak.errors import (
     Forbidden,
@@ -25,6 +25,7 @@ from postvak.errors import (
     ValidationFailed,
 )
 from postvak.messages.service import describe_validation_error
+from postvak.runtime import runtime_of
 from postvak.senders import rules
 from postvak.senders import service as senders
 from postvak.senders.models import Sender

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from postvak.api.v1 import examples
 from postvak.api.v1.delivery import deliver_letters
-from postvak.api.v1.deps import current_sender, json_body, runtime_of
+from postvak.api.v1.deps import current_sender, json_body
 from postvak.api.v1.openapi import json_response, problem_responses, request_body
 from postvak.errors import (
     AttachmentRejected,
@@ -34,6 +34,7 @@ from postvak.messages.schemas import (
     MessageIn,
     MessageOut,
 )
+from postvak.runtime import runtime_of
 from postvak.senders.models import Sender
 
 router = APIRouter(tags=["messages"])

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from postvak.api.v1 import examples
-from postvak.api.v1.deps import current_sender, json_body, runtime_of
+from postvak.api.v1.deps import current_sender, json_body
 from postvak.api.v1.openapi import json_response, problem_responses, request_body
 from postvak.errors import (
     Forbidden,
@@ -26,6 +26,7 @@ from postvak.errors import (
 )
 from postvak.kit.netguard import Policy
 from postvak.messages.service import describe_validation_error
+from postvak.runtime import runtime_of
 from postvak.senders.models import Sender
 from postvak.webhooks import service as webhooks
 from postvak.webhooks.schemas import (

@@ -1,4 +1,5 @@
-"""Renders the signed-in citizen's pages: navigation, CSRF token, no caching, and friendly error pages."""
+"""Renders the signed-in citizen's pages: navigation, CSRF token, no caching, notices, problem pages;
+and the log-in's second step, which the code and the passkey both answer."""
 
 from __future__ import annotations
 
@@ -6,19 +7,18 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlencode
 
-import structlog
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
-from postvak.errors import IntegrityFailure, NotFound, ValidationFailed
+from postvak.auth import service as auth
 from postvak.inbox import service as inbox
-from postvak.web.deps import CitizenSession
+from postvak.runtime import runtime_of
+from postvak.web.citizen.session import CitizenSession
 from postvak.web.i18n import safe_local_path, templates
+from postvak.web.problems import LETTER_PROBLEMS, letter_problem_page
+from postvak.web.security import NO_STORE
 
-log = structlog.get_logger("postvak.web")
-
-NO_STORE = {"Cache-Control": "no-store"}
 # What a finished action may announce on the page it returns to; anything else is ignored.
 NOTICES = (
     *("unread", "archive", "unarchive", "move", "bin", "restore", "purge"),
@@ -80,18 +80,27 @@ class CitizenRoute(APIRoute):
         async def handle(request: Request) -> Response:
             try:
                 return await handler(request)
-            except NotFound:
-                return _problem_page(request, "not_found", 404)
-            except IntegrityFailure:
-                log.error("letter failed its integrity check", path=request.url.path)
-                return _problem_page(request, "integrity", 500)
-            except ValidationFailed:
-                return _problem_page(request, "bad_request", 400)
+            except LETTER_PROBLEMS as problem:
+                return letter_problem_page(request, problem)
 
         return handle
 
 
-def _problem_page(request: Request, kind: str, status_code: int) -> Response:
-    return templates.TemplateResponse(
-        request, "letter_problem.html", {"kind": kind}, status_code=status_code, headers=NO_STORE
-    )
+def second_factor_form(
+    request: Request,
+    view: auth.SessionView,
+    *,
+    error: str | None = None,
+    passkey_error: bool = False,
+    status_code: int = 200,
+) -> Response:
+    """The code form, and the passkey form (passkey_login.html) for a citizen who has a passkey."""
+    with runtime_of(request).database.unit_of_work(write=False) as session:
+        has_passkey = auth.has_passkeys(session, view.citizen_id)
+    context = {
+        "csrf_token": view.csrf_token,
+        "error": error,
+        "has_passkey": has_passkey,
+        "passkey_error": passkey_error,
+    }
+    return templates.TemplateResponse(request, "second_factor.html", context, status_code=status_code)

@@ -8,21 +8,17 @@ from starlette.datastructures import FormData
 
 from postvak.errors import ValidationFailed
 from postvak.inbox import service as inbox
-from postvak.runtime import Runtime
-from postvak.web.deps import CitizenSession, require_citizen, require_citizen_form
-from postvak.web.pages import CitizenRoute, citizen_page, navigation
+from postvak.runtime import runtime_of
+from postvak.web.citizen.rendering import CitizenRoute, citizen_page, navigation
+from postvak.web.citizen.session import CitizenSession, require_citizen, require_citizen_form
 
 router = APIRouter(route_class=CitizenRoute)
-
-
-def _runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
 
 
 def _folders_page(
     request: Request, citizen: CitizenSession, *, error: str | None = None, failed: str = "", value: str = ""
 ) -> Response:
-    with _runtime(request).database.unit_of_work(write=False) as session:
+    with runtime_of(request).database.unit_of_work(write=False) as session:
         nav = navigation(session, citizen)
     context = {"error": error, "failed": failed, "value": value, **nav}
     return citizen_page(request, citizen, "folders.html", context, status_code=422 if error else 200)
@@ -40,7 +36,7 @@ def create_folder(
     citizen, form = checked
     name = str(form.get("name", ""))
     try:
-        with _runtime(request).database.unit_of_work() as session:
+        with runtime_of(request).database.unit_of_work() as session:
             inbox.create_folder(session, citizen.mailbox_id, name)
     except ValidationFailed as problem:
         return _folders_page(request, citizen, error=problem.detail, failed="new", value=name)
@@ -54,7 +50,7 @@ def rename_folder(
     citizen, form = checked
     name = str(form.get("name", ""))
     try:
-        with _runtime(request).database.unit_of_work() as session:
+        with runtime_of(request).database.unit_of_work() as session:
             inbox.rename_folder(session, citizen.mailbox_id, folder_id, name)
     except ValidationFailed as problem:
         return _folders_page(request, citizen, error=problem.detail, failed=folder_id, value=name)
@@ -66,6 +62,6 @@ def delete_folder(
     request: Request, folder_id: str, checked: tuple[CitizenSession, FormData] = Depends(require_citizen_form)
 ) -> Response:
     citizen, _form = checked
-    with _runtime(request).database.unit_of_work() as session:
+    with runtime_of(request).database.unit_of_work() as session:
         inbox.delete_folder(session, citizen.mailbox_id, folder_id)
     return RedirectResponse("/folders?notice=deleted", status_code=303)

@@ -19,11 +19,19 @@ from postvak.auth.passkeys import RelyingParty
 from postvak.auth.rules import STAGE_FULL
 from postvak.citizens import service as citizens
 from postvak.errors import ValidationFailed
-from postvak.web.auth_routes import client_of, second_factor_form, with_session
-from postvak.web.deps import CitizenSession, check_form, current_session, recent_citizen_form
-from postvak.web.pages import NO_STORE, CitizenRoute
+from postvak.runtime import runtime_of
+from postvak.web.citizen.rendering import CitizenRoute, second_factor_form
+from postvak.web.citizen.session import (
+    CitizenSession,
+    client_of,
+    current_session,
+    recent_citizen_form,
+    with_session,
+)
+from postvak.web.citizen.settings_rendering import PASSKEY_NOT_ADDED, CitizenForm, back_to_settings, refuse
+from postvak.web.csrf import check_form
 from postvak.web.return_to import after_log_in
-from postvak.web.settings_pages import PASSKEY_NOT_ADDED, CitizenForm, back_to_settings, refuse, runtime_of
+from postvak.web.security import NO_STORE
 
 router = APIRouter()
 settings = APIRouter(route_class=CitizenRoute)

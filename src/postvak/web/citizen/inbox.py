@@ -9,22 +9,18 @@ from starlette.datastructures import FormData
 from postvak.inbox import rules
 from postvak.inbox import service as inbox
 from postvak.kit import clock
-from postvak.runtime import Runtime
-from postvak.web import folder_routes, i18n, letter_routes
-from postvak.web.deps import CitizenSession, require_citizen, require_citizen_form
-from postvak.web.pages import CitizenRoute, back_with_notice, citizen_page, navigation
+from postvak.runtime import runtime_of
+from postvak.web import i18n
+from postvak.web.citizen.rendering import CitizenRoute, back_with_notice, citizen_page, navigation
+from postvak.web.citizen.session import CitizenSession, require_citizen, require_citizen_form
 
 router = APIRouter(route_class=CitizenRoute)
-
-
-def _runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
 
 
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox_page(request: Request, citizen: CitizenSession = Depends(require_citizen)) -> Response:
     listing = rules.parse_listing(request.query_params)
-    with _runtime(request).database.unit_of_work(write=False) as session:
+    with runtime_of(request).database.unit_of_work(write=False) as session:
         page = inbox.list_letters(session, citizen.mailbox_id, listing)
         senders = inbox.senders_of(session, citizen.mailbox_id)
         nav = navigation(session, citizen)
@@ -53,7 +49,7 @@ def act_on_letters(
     back = str(form.get("back", "")) or "/inbox"
     if action not in rules.ACTIONS or not ids:
         return RedirectResponse(i18n.safe_local_path(back, "/inbox"), status_code=303)
-    with _runtime(request).database.unit_of_work() as session:
+    with runtime_of(request).database.unit_of_work() as session:
         changed = inbox.apply_action(session, citizen.mailbox_id, action, ids, folder)
     if action in ("bin", "purge") and back.startswith("/letters/"):
         back = "/inbox"  # the letter is gone from where the citizen was
@@ -63,7 +59,7 @@ def act_on_letters(
 @router.get("/bin/empty", response_class=HTMLResponse)
 def empty_bin_page(request: Request, citizen: CitizenSession = Depends(require_citizen)) -> Response:
     """Asks first: emptying the bin cannot be undone."""
-    with _runtime(request).database.unit_of_work(write=False) as session:
+    with runtime_of(request).database.unit_of_work(write=False) as session:
         nav = navigation(session, citizen)
     return citizen_page(request, citizen, "bin_empty.html", nav)
 
@@ -73,11 +69,6 @@ def empty_bin(
     request: Request, checked: tuple[CitizenSession, FormData] = Depends(require_citizen_form)
 ) -> Response:
     citizen, _form = checked
-    with _runtime(request).database.unit_of_work() as session:
+    with runtime_of(request).database.unit_of_work() as session:
         purged = inbox.empty_bin(session, citizen.mailbox_id)
     return RedirectResponse(back_with_notice("/inbox?box=bin", "emptied", purged), status_code=303)
-
-
-router.include_router(letter_routes.router)
-router.include_router(folder_routes.router)
-router.include_router(i18n.router)

@@ -1,23 +1,24 @@
-"""What every citizen page needs: the signed-in citizen (both factors done), and CSRF for forms.
+"""Who is signed in: the citizen's session cookie, the log-in stage it reached, and the dependencies
+citizen pages declare (signed in, activated, recently authenticated, with a checked form).
 
 The auth domain fills these in (postvak.auth.service); pages only depend on this module.
 """
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from postvak.auth import service as auth
 from postvak.auth.rules import STAGE_FULL
 from postvak.kit import clock
+from postvak.runtime import runtime_of
+from postvak.web.csrf import checked_form
 
 SESSION_COOKIE = "__Host-postvak-session"
 _NOT_READ = object()
@@ -41,10 +42,6 @@ class LoginRequired(Exception):
         self.location = location
 
 
-class FormRejected(Exception):
-    """A state-changing form without the session's CSRF token, or sent from another site: 403."""
-
-
 class ReauthenticationRequired(Exception):
     """A sensitive change, but the citizen last proved who they are too long ago: the web app answers
     with the page that asks for the password, which then returns to `back`."""
@@ -58,7 +55,7 @@ def current_session(request: Request) -> auth.SessionView | None:
     cached = getattr(request.state, "postvak_session", _NOT_READ)
     if cached is not _NOT_READ:
         return cached
-    database = request.app.state.runtime.database
+    database = runtime_of(request).database
     with database.unit_of_work(write=False) as session:
         view = auth.resolve_session(session, request.cookies.get(SESSION_COOKIE))
     if view is not None and view.touch_due:
@@ -130,41 +127,15 @@ def recent_citizen_form(back: str) -> Callable[[Request], Awaitable[tuple[Citize
     return dependency
 
 
-async def checked_form(request: Request, expected_token: str) -> FormData:
-    form = await request.form()
-    check_form(request, form.get("csrf_token"), expected_token)
-    return form
+def with_session(response: Response, token: str) -> Response:
+    """The session cookie: `__Host-` (this host only, path /, Secure), HttpOnly, SameSite=Lax.
 
-
-def check_form(request: Request, token: object, expected_token: str) -> None:
-    """The form's csrf_token must be the expected one, and the request must come from our own pages."""
-    if not isinstance(token, str) or not token or not token.isascii():  # compare_digest takes ASCII only
-        raise FormRejected("csrf_token missing or wrong")
-    if not hmac.compare_digest(token, expected_token):
-        raise FormRejected("csrf_token missing or wrong")
-    if not same_origin(request):
-        raise FormRejected("the form was sent from another site")
-
-
-def same_origin(request: Request) -> bool:
-    """Origin (or, without it, Referer) names this site: as the request addressed it, or as configured.
-
-    Browsers send Origin with every form POST; a request with neither header is refused.
+    No Max-Age: it ends with the browser; the server ends it sooner (idle 15 min, at most 8 h).
     """
-    claimed = request.headers.get("origin") or request.headers.get("referer")
-    if not claimed or claimed == "null":
-        return False
-    own = {_origin(str(request.base_url)), _origin(request.app.state.runtime.settings.base_url)}
-    return _origin(claimed) in own
+    response.set_cookie(SESSION_COOKIE, token, path="/", secure=True, httponly=True, samesite="lax")
+    return response
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    scheme = (parts.scheme or "").lower()
-    try:
-        port = parts.port
-    except ValueError:
-        return ""
-    default = {"http": 80, "https": 443}.get(scheme)
-    host = (parts.hostname or "").lower()
-    return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"
+def client_of(request: Request) -> tuple[str | None, str | None]:
+    """The address and browser a log-in event records."""
+    return (request.client.host if request.client else None), request.headers.get("user-agent")

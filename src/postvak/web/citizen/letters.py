@@ -13,19 +13,16 @@ from postvak.errors import NotFound
 from postvak.inbox import rules
 from postvak.inbox import service as inbox
 from postvak.kit import clock
-from postvak.runtime import Runtime
-from postvak.web.deps import CitizenSession, require_citizen, require_citizen_form
-from postvak.web.pages import NO_STORE, CitizenRoute, back_with_notice, citizen_page, navigation
+from postvak.runtime import runtime_of
+from postvak.web.citizen.rendering import CitizenRoute, back_with_notice, citizen_page, navigation
+from postvak.web.citizen.session import CitizenSession, require_citizen, require_citizen_form
+from postvak.web.security import NO_STORE
 
 router = APIRouter(route_class=CitizenRoute)
 
 
-def _runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
-
-
 def _opened(request: Request, citizen: CitizenSession, letter_id: str, template: str) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     with runtime.database.unit_of_work() as session:
         letter = inbox.read_letter(session, runtime.keyring, citizen.mailbox_id, letter_id)
         nav = navigation(session, citizen)
@@ -62,7 +59,7 @@ def confirm_letter(
     request: Request, letter_id: str, checked: tuple[CitizenSession, FormData] = Depends(require_citizen_form)
 ) -> Response:
     citizen, _form = checked
-    with _runtime(request).database.unit_of_work() as session:
+    with runtime_of(request).database.unit_of_work() as session:
         inbox.confirm_receipt(session, citizen.mailbox_id, letter_id)
     return RedirectResponse(back_with_notice(f"/letters/{letter_id}", "confirmed"), status_code=303)
 
@@ -74,7 +71,7 @@ def download_attachment(
     """The PDF as a download, never shown inline; its bytes are verified after decryption."""
     if not (position.isascii() and position.isdigit() and len(position) < 3):
         raise NotFound("no attachment at this position")
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     with runtime.database.unit_of_work(write=False) as session:
         name, data = inbox.attachment_download(
             session, runtime.keyring, runtime.blobs, citizen.mailbox_id, letter_id, int(position)

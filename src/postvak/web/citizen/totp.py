@@ -2,7 +2,7 @@
 
 A new secret takes effect only when the app it was added to has produced a right code; until
 then the old app keeps working. Removing is refused when it is the last second factor. Replacing
-asks for the password again when the log-in is more than a few minutes old (reauth_routes).
+asks for the password again when the log-in is more than a few minutes old (reauth).
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from starlette.datastructures import FormData
 
 from postvak.citizens import service as citizens
 from postvak.errors import ValidationFailed
-from postvak.web.deps import CitizenSession, recent_citizen, recent_citizen_form
-from postvak.web.pages import CitizenRoute
-from postvak.web.settings_pages import (
+from postvak.runtime import runtime_of
+from postvak.web.citizen.rendering import CitizenRoute
+from postvak.web.citizen.session import CitizenSession, recent_citizen, recent_citizen_form
+from postvak.web.citizen.settings_rendering import (
     CitizenForm,
     back_to_settings,
     code_outcome,
     refuse,
-    runtime_of,
     settings_subpage,
 )
 

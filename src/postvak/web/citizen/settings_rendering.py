@@ -18,10 +18,10 @@ from postvak.auth.rules import describe_device
 from postvak.citizens import service as citizens
 from postvak.citizens.rules import mask_email, show_phone
 from postvak.kit import clock
-from postvak.runtime import Runtime
-from postvak.web.deps import CitizenSession, require_citizen, require_citizen_form
+from postvak.runtime import runtime_of
+from postvak.web.citizen.rendering import citizen_page, navigation
+from postvak.web.citizen.session import CitizenSession, require_citizen, require_citizen_form
 from postvak.web.i18n import language_of
-from postvak.web.pages import citizen_page, navigation
 
 _TIME_ZONE = ZoneInfo("Europe/Amsterdam")
 _LOCALES = {"nl": "nl_NL", "en": "en_GB"}
@@ -119,10 +119,6 @@ def helpers(request: Request, citizen: CitizenSession) -> dict[str, Any]:
 def back_to_settings(notice: str | None = None, section: str = "") -> RedirectResponse:
     target = "/settings" + (f"?notice={notice}" if notice else "") + (f"#{section}" if section else "")
     return RedirectResponse(target, status_code=303)
-
-
-def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
 
 
 CODE_STATUS = {"wrong": 401, "expired": 410, "exhausted": 410}

@@ -1,8 +1,8 @@
 """The page that asks for the password again before a sensitive change ("sudo mode").
 
 A full log-in, or the password given here, allows changes such as adding a passkey or replacing the
-authenticator app for auth.rules.REAUTHENTICATION_WINDOW; routes ask for it with deps.recent_citizen
-or deps.recent_citizen_form, which send the citizen here and, after the password, back to where they
+authenticator app for auth.rules.REAUTHENTICATION_WINDOW; routes ask for it with session.recent_citizen
+or session.recent_citizen_form, which send the citizen here and, after the password, back to where they
 were. Attempts are throttled on the log-in's own keys and recorded in the log-in history.
 """
 
@@ -17,11 +17,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from postvak.auth import passwords
 from postvak.auth import service as auth
 from postvak.auth.rules import REAUTHENTICATION_WINDOW
-from postvak.web.auth_routes import client_of
-from postvak.web.deps import CitizenSession, current_session
+from postvak.runtime import runtime_of
+from postvak.web.citizen.rendering import CitizenRoute
+from postvak.web.citizen.session import CitizenSession, client_of, current_session
+from postvak.web.citizen.settings_rendering import Citizen, CitizenForm, settings_subpage
 from postvak.web.i18n import safe_local_path
-from postvak.web.pages import CitizenRoute
-from postvak.web.settings_pages import Citizen, CitizenForm, runtime_of, settings_subpage
 
 router = APIRouter(route_class=CitizenRoute)
 

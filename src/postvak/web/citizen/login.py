@@ -19,15 +19,18 @@ from postvak.citizens import service as citizens
 from postvak.citizens.mails import email_code_mail
 from postvak.errors import ValidationFailed
 from postvak.kit.mail import MailError, send_mail
-from postvak.runtime import Runtime
-from postvak.web.deps import (
+from postvak.runtime import runtime_of
+from postvak.web.citizen.rendering import second_factor_form
+from postvak.web.citizen.session import (
     SESSION_COOKIE,
     CitizenSession,
-    check_form,
+    client_of,
     current_session,
     require_account,
     require_account_form,
+    with_session,
 )
+from postvak.web.csrf import check_form
 from postvak.web.i18n import templates
 from postvak.web.return_to import after_log_in
 
@@ -54,7 +57,7 @@ def log_in(
 ) -> Response:
     """Same answer, same work, for an unknown username and a wrong password."""
     check_form(request, csrf_token, request.cookies.get(LOGIN_COOKIE) or "")
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     ip, user_agent = client_of(request)
     with runtime.database.unit_of_work() as session:
         claim = auth.claim_password_attempt(session, username, ip)
@@ -112,7 +115,7 @@ def check_second_factor(request: Request, code: FormField = "", csrf_token: Form
     if view.stage == rules.STAGE_FULL:
         return _redirect("/inbox" if view.activated else "/activate")
     check_form(request, csrf_token, view.csrf_token)
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     ip, user_agent = client_of(request)
     with runtime.database.unit_of_work() as session:
         result = auth.check_second_factor(session, runtime.keyring, view, code, ip=ip, user_agent=user_agent)
@@ -121,26 +124,6 @@ def check_second_factor(request: Request, code: FormField = "", csrf_token: Form
     if result.outcome == "wrong":
         return second_factor_form(request, view, error="wrong", status_code=401)
     return with_session(after_log_in(request, activated=result.activated), result.token)
-
-
-def second_factor_form(
-    request: Request,
-    view: auth.SessionView,
-    *,
-    error: str | None = None,
-    passkey_error: bool = False,
-    status_code: int = 200,
-) -> Response:
-    """The code form, and the passkey form (passkey_login.html) for a citizen who has a passkey."""
-    with _runtime(request).database.unit_of_work(write=False) as session:
-        has_passkey = auth.has_passkeys(session, view.citizen_id)
-    context = {
-        "csrf_token": view.csrf_token,
-        "error": error,
-        "has_passkey": has_passkey,
-        "passkey_error": passkey_error,
-    }
-    return templates.TemplateResponse(request, "second_factor.html", context, status_code=status_code)
 
 
 # --- log out ---------------------------------------------------------------------------------
@@ -154,7 +137,7 @@ def log_out(request: Request, csrf_token: FormField = "") -> Response:
     if view is not None:
         check_form(request, csrf_token, view.csrf_token)
         ip, user_agent = client_of(request)
-        with _runtime(request).database.unit_of_work() as session:
+        with runtime_of(request).database.unit_of_work() as session:
             auth.end_session(session, view, ip=ip, user_agent=user_agent)
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
     return response
@@ -182,7 +165,7 @@ def send_activation_code(
     if current_session(request).activated:
         return _redirect("/inbox")
     address = str(form.get("email") or "")
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     try:
         with runtime.database.unit_of_work() as session:
             if not auth.claim_attempt(session, [rules.email_code_key(citizen.citizen_id)]).allowed:
@@ -213,7 +196,7 @@ def verify_activation_code(
     citizen, form = checked
     if current_session(request).activated:
         return _redirect("/inbox")
-    with _runtime(request).database.unit_of_work() as session:
+    with runtime_of(request).database.unit_of_work() as session:
         outcome = citizens.verify_email_code(session, citizen.citizen_id, str(form.get("code") or ""))
     if outcome == "ok":
         return _redirect("/inbox")
@@ -232,7 +215,7 @@ def _activation_form(
 def _verification_form(
     request: Request, citizen: CitizenSession, *, error: str | None = None, status_code: int = 200
 ) -> Response:
-    with _runtime(request).database.unit_of_work(write=False) as session:
+    with runtime_of(request).database.unit_of_work(write=False) as session:
         address = citizens.pending_address(session, citizen.citizen_id)
     if address is None:
         return _redirect("/activate")
@@ -245,25 +228,8 @@ def _verification_form(
     return templates.TemplateResponse(request, "activate_verify.html", context, status_code=status_code)
 
 
-# --- the edge's small helpers ----------------------------------------------------------------
-
-
-def _runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
-
-
-def client_of(request: Request) -> tuple[str | None, str | None]:
-    return (request.client.host if request.client else None), request.headers.get("user-agent")
+# --- the edge's small helper ----------------------------------------------------------------
 
 
 def _redirect(location: str) -> RedirectResponse:
     return RedirectResponse(location, status_code=303)
-
-
-def with_session(response: Response, token: str) -> Response:
-    """The session cookie: `__Host-` (this host only, path /, Secure), HttpOnly, SameSite=Lax.
-
-    No Max-Age: it ends with the browser; the server ends it sooner (idle 15 min, at most 8 h).
-    """
-    response.set_cookie(SESSION_COOKIE, token, path="/", secure=True, httponly=True, samesite="lax")
-    return response

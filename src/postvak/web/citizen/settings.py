@@ -1,7 +1,7 @@
 """Citizen pages of settings: the overview, the language, and logging out everywhere.
 
-E-mail addresses and the phone number are in settings_contact_routes, the authenticator app in
-settings_totp_routes and passkeys in passkey_routes. Every change is a POST with the CSRF token.
+E-mail addresses and the phone number are in settings_contact, the authenticator app in totp and
+passkeys in passkeys. Every change is a POST with the CSRF token.
 """
 
 from __future__ import annotations
@@ -12,20 +12,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from postvak.auth import service as auth
 from postvak.citizens import service as citizens
 from postvak.errors import ValidationFailed
-from postvak.web import settings_contact_routes, settings_totp_routes
-from postvak.web.auth_routes import client_of
-from postvak.web.deps import SESSION_COOKIE
-from postvak.web.i18n import remember_language
-from postvak.web.pages import CitizenRoute
-from postvak.web.settings_pages import (
+from postvak.runtime import runtime_of
+from postvak.web.citizen.rendering import CitizenRoute
+from postvak.web.citizen.session import SESSION_COOKIE, client_of
+from postvak.web.citizen.settings_rendering import (
     CHOOSE_LANGUAGE,
     Citizen,
     CitizenForm,
     back_to_settings,
     refuse,
-    runtime_of,
     settings_page,
 )
+from postvak.web.i18n import remember_language
 
 router = APIRouter(route_class=CitizenRoute)
 
@@ -62,7 +60,3 @@ def log_out_everywhere(request: Request, checked: CitizenForm) -> Response:
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
     return response
-
-
-router.include_router(settings_contact_routes.router)
-router.include_router(settings_totp_routes.router)

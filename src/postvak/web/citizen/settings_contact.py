@@ -19,9 +19,10 @@ from postvak.citizens.mails import email_code_mail, phone_code_sms
 from postvak.errors import ValidationFailed
 from postvak.kit.mail import MailError, send_mail
 from postvak.notifications.sms import SmsFailed
-from postvak.web.deps import CitizenSession
-from postvak.web.pages import CitizenRoute
-from postvak.web.settings_pages import (
+from postvak.runtime import runtime_of
+from postvak.web.citizen.rendering import CitizenRoute
+from postvak.web.citizen.session import CitizenSession
+from postvak.web.citizen.settings_rendering import (
     MAIL_NOT_SENT,
     SMS_NOT_SENT,
     TOO_MANY_CODES,
@@ -30,7 +31,6 @@ from postvak.web.settings_pages import (
     back_to_settings,
     code_outcome,
     refuse,
-    runtime_of,
     settings_subpage,
 )
 
