@@ -1,4 +1,4 @@
-"""Pure rules of accounts: e-mail address shape, usernames, TOTP secrets, e-mailed codes."""
+"""Pure rules of accounts: e-mail address shape, usernames, e-mailed codes, phone numbers."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -45,12 +45,6 @@ def test_malformed_addresses_are_refused_without_repeating_them(address):
 def test_usernames_are_lower_cased_addresses():
     assert rules.normalise_email("  Jan.Jansen@Example.NL ") == "Jan.Jansen@example.nl"
     assert rules.username_for("Jan.Jansen@Example.NL") == "jan.jansen@example.nl"
-
-
-def test_totp_secrets_need_128_bits_of_base32():
-    assert rules.totp_secret_problem("JBSWY3DPEHPK3PXPJBSWY3DPEH") is None  # 26 characters, 130 bits
-    assert "128 bits" in rules.totp_secret_problem("JBSWY3DPEHPK3PXP")
-    assert "base32" in rules.totp_secret_problem("not base32 at all!!!!!!!!!!")
 
 
 def outcome(
@@ -118,32 +112,3 @@ def test_the_last_verified_address_stays():
     assert rules.email_removal_problem(verified=True, verified_count=1) is not None
     assert rules.email_removal_problem(verified=True, verified_count=2) is None
     assert rules.email_removal_problem(verified=False, verified_count=1) is None
-
-
-@pytest.mark.parametrize(
-    "has_totp, passkeys, removing, allowed",
-    [
-        (True, 0, "totp", False),
-        (True, 1, "totp", True),
-        (False, 1, "passkey", False),
-        (True, 1, "passkey", True),
-        (False, 2, "passkey", True),
-    ],
-)
-def test_the_second_factor_is_always_on(has_totp, passkeys, removing, allowed):
-    problem = rules.factor_removal_problem(has_totp=has_totp, passkeys=passkeys, removing=removing)
-    assert (problem is None) is allowed
-
-
-def test_passkey_names():
-    assert rules.passkey_name_problem("My phone", ["Laptop"]) is None
-    assert rules.passkey_name_problem("", []) is not None
-    assert rules.passkey_name_problem("laptop", ["Laptop"]) is not None
-    assert rules.passkey_name_problem("x" * 61, []) is not None
-    assert rules.passkey_name_problem("a\nb", []) is not None
-    assert rules.passkey_limit_problem(rules.MAX_PASSKEYS - 1) is None
-    assert rules.passkey_limit_problem(rules.MAX_PASSKEYS) is not None
-
-
-def test_a_secret_is_shown_in_groups_of_four():
-    assert rules.group_secret("ABCDEFGHIJKLMN") == "ABCD EFGH IJKL MN"

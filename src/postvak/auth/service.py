@@ -15,7 +15,7 @@ from postvak.auth.models import LoginEvent, WebSession
 from postvak.auth.passkeys import PasskeyRejected, RelyingParty
 from postvak.citizens import repository as citizens
 from postvak.citizens.models import Passkey
-from postvak.citizens.rules import passkey_limit_problem, passkey_name_problem, username_for
+from postvak.citizens.rules import username_for
 from postvak.citizens.service import totp_secret_of
 from postvak.errors import ValidationFailed
 from postvak.kit import clock
@@ -423,7 +423,7 @@ def passkey_registration_options(
     """Options for navigator.credentials.create; the browser is told which passkeys exist already."""
     citizen = citizens.get_citizen(session, citizen_id)
     existing = citizens.passkeys_of(session, citizen_id)
-    if problem := passkey_limit_problem(len(existing)):
+    if problem := rules.passkey_limit_problem(len(existing)):
         raise ValidationFailed(problem)
     options, challenge = passkeys.registration_options(
         rp, citizen.id, citizen.username, [passkey.credential_id for passkey in existing]
@@ -443,7 +443,8 @@ def register_passkey(
     citizens.lock_citizen(session, citizen_id)
     name = " ".join(name.split())
     existing = citizens.passkeys_of(session, citizen_id)
-    problem = passkey_name_problem(name, [p.name for p in existing]) or passkey_limit_problem(len(existing))
+    names = [p.name for p in existing]
+    problem = rules.passkey_name_problem(name, names) or rules.passkey_limit_problem(len(existing))
     if problem:
         raise ValidationFailed(problem)
     challenge = repository.take_webauthn_challenge(session, token_hash)

@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from postvak.auth import passwords
+from postvak.auth import rules as auth_rules
 from postvak.auth.rules import normalise_code, password_problem, totp_matching_step, totp_step
 from postvak.citizens import repository, rules
 from postvak.citizens.models import Citizen, EmailAddress, PendingChange
@@ -62,7 +63,7 @@ def create_citizen(
     if language not in rules.LANGUAGES:
         raise ValidationFailed(f"language: one of {', '.join(rules.LANGUAGES)}")
     secret = (totp_secret or pyotp.random_base32()).strip().upper()
-    if problem := rules.totp_secret_problem(secret):
+    if problem := auth_rules.totp_secret_problem(secret):
         raise ValidationFailed(f"totpSecret: {problem}")
     if repository.citizen_by_username(session, username):
         raise ValidationFailed("email: an account with this e-mail address already exists")
@@ -222,7 +223,7 @@ class AccountSettings:
 
     @property
     def passkey_limit_reached(self) -> bool:
-        return rules.passkey_limit_problem(len(self.passkeys)) is not None
+        return auth_rules.passkey_limit_problem(len(self.passkeys)) is not None
 
 
 def account_settings(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) -> AccountSettings:
@@ -400,14 +401,14 @@ class NewTotp:
 
     @property
     def grouped(self) -> str:
-        return rules.group_secret(self.secret)
+        return auth_rules.group_secret(self.secret)
 
 
 def start_totp_replacement(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) -> None:
     """A fresh secret for a new authenticator app; the current one keeps working meanwhile."""
     repository.lock_citizen(session, citizen_id)
     secret = pyotp.random_base32()
-    _keep_pending(session, keyring, citizen_id, "totp", secret, lifetime=rules.NEW_TOTP_LIFETIME)
+    _keep_pending(session, keyring, citizen_id, "totp", secret, lifetime=auth_rules.NEW_TOTP_LIFETIME)
 
 
 def new_totp(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) -> NewTotp | None:
@@ -448,7 +449,7 @@ def remove_totp(session: Session, citizen_id: uuid.UUID) -> None:
     """Only when a passkey remains: the second factor is always on."""
     citizen = repository.lock_citizen(session, citizen_id)
     passkeys = len(repository.passkeys_of(session, citizen_id))
-    problem = rules.factor_removal_problem(
+    problem = auth_rules.factor_removal_problem(
         has_totp=citizen.totp_sealed is not None, passkeys=passkeys, removing="totp"
     )
     if problem:
@@ -466,7 +467,7 @@ def remove_passkey(session: Session, citizen_id: uuid.UUID, passkey_id: str) -> 
     if row is None:
         raise NotFound("no passkey with this id")  # also when it is someone else's
     passkeys = len(repository.passkeys_of(session, citizen_id))
-    problem = rules.factor_removal_problem(
+    problem = auth_rules.factor_removal_problem(
         has_totp=citizen.totp_sealed is not None, passkeys=passkeys, removing="passkey"
     )
     if problem:
