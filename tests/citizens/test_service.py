@@ -9,7 +9,6 @@ from postvak.citizens import repository, service
 from postvak.citizens.models import Citizen, EmailAddress, Mailbox, PendingChange
 from postvak.errors import InvalidRecipient, ValidationFailed
 from tests.support.citizens import PASSWORD, make_citizen
-from tests.support.letters import letter
 
 
 def create(runtime, **fields):
@@ -66,17 +65,6 @@ def test_an_account_that_is_not_activated_leaves_the_mailbox_unreachable(runtime
     with runtime.database.unit_of_work(write=False) as session:
         assert session.get(Mailbox, citizen.mailbox_id).activated_at is None
     assert citizen.activated_at is None
-
-
-def test_the_account_joins_the_mailbox_that_letters_already_went_to(runtime, client, sender, bsns):
-    sent = client.post("/api/v1/messages", json=letter(bsns[0], "EARLY-1"), headers=sender.headers).json()
-    assert sent["status"] == "unreachable"
-    handle = make_citizen(runtime, bsns[0])
-    with runtime.database.unit_of_work(write=False) as session:
-        boxes = list(session.scalars(select(Mailbox)))
-    assert [box.id for box in boxes] == [handle.mailbox_id]
-    later = client.post("/api/v1/messages", json=letter(bsns[0], "LATER-1"), headers=sender.headers).json()
-    assert later["status"] == "delivered"
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,6 @@ from postvak.citizens import repository, rules
 from postvak.citizens.models import Citizen, EmailAddress, PendingChange
 from postvak.config import get_settings
 from postvak.errors import InvalidRecipient, NotFound, ValidationFailed
-from postvak.inbox.service import deliver_waiting_letters
 from postvak.kit import clock
 from postvak.kit.bsn import bsn_problem
 from postvak.kit.crypto import KeyRing, Sealed
@@ -49,8 +48,9 @@ def create_citizen(
     """An account for the person with `bsn`, in their (found or new) mailbox.
 
     Returns the account and its base32 TOTP secret. `activated` accounts (operators, tests,
-    the demo) have a verified e-mail address and an activated mailbox at once; the others
-    verify their address at first log-in. `hasher` defaults to the configured argon2 cost.
+    the demo) have a verified e-mail address and an activated mailbox at once (the letters that
+    waited are delivered by the caller, flows.activation); the others verify their address at
+    first log-in. `hasher` defaults to the configured argon2 cost.
     """
     if problem := bsn_problem(bsn):
         raise InvalidRecipient(problem)
@@ -99,7 +99,6 @@ def create_citizen(
     )
     if activated:
         repository.activate_mailbox(session, mailbox.id, now)
-        deliver_waiting_letters(session, mailbox.id)
     return citizen, secret
 
 
@@ -118,6 +117,10 @@ def totp_secret_of(keyring: KeyRing, citizen: Citizen) -> str | None:
         return None
     sealed = Sealed(kek_id=citizen.totp_kek_id, wrapped_key=citizen.totp_key, ciphertext=citizen.totp_sealed)
     return keyring.open(sealed, citizen.id.bytes).decode()
+
+
+def get_citizen(session: Session, *, citizen_id: uuid.UUID) -> Citizen | None:
+    return repository.get_citizen(session, citizen_id)
 
 
 # --- verifying an e-mail address (activation) ------------------------------------------------
@@ -147,11 +150,11 @@ def request_email_code(session: Session, citizen_id: uuid.UUID, address: str) ->
     return EmailCode(address=address, code=code, language=citizen.language)
 
 
-def verify_email_code(session: Session, citizen_id: uuid.UUID, code: str) -> str:
+def verify_email_code(session: Session, *, citizen_id: uuid.UUID, code: str) -> str:
     """Check the e-mailed code; returns rules.code_outcome's answer.
 
-    When right, the address is verified and the account and its mailbox are activated:
-    from now on letters are delivered, no longer unreachable.
+    When right, the address is verified and the account and its mailbox are activated: from now
+    on letters are delivered, no longer unreachable (those that waited: flows.activation).
     """
     row = repository.pending_email_address(session, citizen_id, for_update=True)
     if row is None:
@@ -172,7 +175,6 @@ def verify_email_code(session: Session, citizen_id: uuid.UUID, code: str) -> str
         citizen = repository.get_citizen(session, citizen_id)
         repository.mark_citizen_activated(session, citizen_id, now)
         repository.activate_mailbox(session, citizen.mailbox_id, now)
-        deliver_waiting_letters(session, citizen.mailbox_id)
     session.flush()
     return outcome
 
