@@ -108,10 +108,6 @@ def test_totp_accepts_one_step_either_side_but_never_a_used_step():
     assert rules.totp_candidate_steps(now, 1001) == []
 
 
-def test_codes_may_be_typed_with_spaces():
-    assert rules.normalise_code(" 123 456 ") == "123456"
-
-
 def test_totp_secrets_need_128_bits_of_base32():
     assert rules.totp_secret_problem("JBSWY3DPEHPK3PXPJBSWY3DPEH") is None  # 26 characters, 130 bits
     assert "128 bits" in rules.totp_secret_problem("JBSWY3DPEHPK3PXP")

@@ -74,6 +74,10 @@ def test_an_emailed_code_is_right_wrong_expired_or_used_up():
     )
 
 
+def test_codes_may_be_typed_with_spaces():
+    assert rules.normalise_code(" 123 456 ") == "123456"
+
+
 def test_a_code_hash_is_bound_to_its_address():
     assert rules.code_hash(ADDRESS_ID, "123456") != rules.code_hash(uuid.uuid4(), "123456")
 

@@ -134,11 +134,6 @@ def totp_candidate_steps(now: datetime, last_step: int) -> list[int]:
     return [step for step in steps if step > last_step]
 
 
-def normalise_code(code: str) -> str:
-    """Codes are read aloud and pasted: spaces and dashes are not part of them."""
-    return "".join(ch for ch in code if ch not in " -\t")
-
-
 def totp_matching_step(secret: str, code: str, steps: list[int]) -> int | None:
     """The first of `steps` whose code (of `secret`) is `code`, compared in constant time; else None."""
     if not (code.isascii() and code.isdigit() and len(code) == 6):

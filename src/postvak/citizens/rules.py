@@ -60,6 +60,11 @@ def code_hash(address_id: uuid.UUID, code: str) -> str:
     return hashlib.sha256(address_id.bytes + b"|" + code.encode()).hexdigest()
 
 
+def normalise_code(code: str) -> str:
+    """Codes are read aloud and pasted: spaces and dashes are not part of them."""
+    return "".join(ch for ch in code if ch not in " -\t")
+
+
 def code_outcome(
     *,
     stored_hash: str | None,

@@ -7,6 +7,7 @@ import uuid
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
+from postvak.auth import credentials
 from postvak.citizens import service as citizens
 from postvak.citizens.models import Citizen
 from postvak.inbox.service import deliver_waiting_letters
@@ -25,16 +26,16 @@ def open_account(
     language: str = "nl",
     hasher: PasswordHasher | None = None,
 ) -> tuple[Citizen, str]:
-    """An account for the person with `bsn`, in their (found or new) mailbox; returns it and its base32
-    TOTP secret.
+    """An account for the person with `bsn`, in their (found or new) mailbox, with a password and a TOTP
+    secret (auth.credentials.create_account); returns it and the base32 secret.
 
     An `activated` account (operators, tests, the demo) has a verified e-mail address and an activated
     mailbox at once, so the letters that waited for it are delivered now; the others verify their
     address at first log-in (verify_email_address).
     """
-    citizen, secret = citizens.create_citizen(
+    citizen, secret = credentials.create_account(
         session,
-        keyring,
+        keyring=keyring,
         bsn=bsn,
         email=email,
         password=password,
