@@ -29,8 +29,8 @@ from tests.support.letters import letter, register
 from tests.support.process import ServerProcess, free_port
 
 from postvak.auth import passwords
-from postvak.citizens import service as citizens
 from postvak.config import Settings
+from postvak.flows import activation
 from postvak.inbox.models import InboxItem
 from postvak.kit import clock
 from postvak.migrate import upgrade
@@ -68,9 +68,9 @@ def setup(url: str, data_dir: Path, citizens_count: int) -> tuple[str, list[str]
     hasher = passwords.hasher_for(settings)
     with runtime.database.unit_of_work() as session:
         for n, bsn in enumerate(bsns):
-            citizens.create_citizen(
+            activation.open_account(
                 session,
-                runtime.keyring,
+                keyring=runtime.keyring,
                 bsn=bsn,
                 email=f"burger-{n}@example.nl",
                 password=BENCH_PASSWORD,

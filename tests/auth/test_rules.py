@@ -108,8 +108,10 @@ def test_totp_accepts_one_step_either_side_but_never_a_used_step():
     assert rules.totp_candidate_steps(now, 1001) == []
 
 
-def test_codes_may_be_typed_with_spaces():
-    assert rules.normalise_code(" 123 456 ") == "123456"
+def test_totp_secrets_need_128_bits_of_base32():
+    assert rules.totp_secret_problem("JBSWY3DPEHPK3PXPJBSWY3DPEH") is None  # 26 characters, 130 bits
+    assert "128 bits" in rules.totp_secret_problem("JBSWY3DPEHPK3PXP")
+    assert "base32" in rules.totp_secret_problem("not base32 at all!!!!!!!!!!")
 
 
 # --- throttling ------------------------------------------------------------------------------
@@ -230,3 +232,35 @@ def test_a_code_matches_only_its_own_steps():
     assert rules.totp_matching_step(secret, code, [998, 999]) is None
     assert rules.totp_matching_step(secret, "12345", [1000]) is None
     assert rules.totp_matching_step(secret, "１２３４５６", [1000]) is None  # digits, but not ASCII ones
+
+
+# --- second factors ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "has_totp, passkeys, removing, allowed",
+    [
+        (True, 0, "totp", False),
+        (True, 1, "totp", True),
+        (False, 1, "passkey", False),
+        (True, 1, "passkey", True),
+        (False, 2, "passkey", True),
+    ],
+)
+def test_the_second_factor_is_always_on(has_totp, passkeys, removing, allowed):
+    problem = rules.factor_removal_problem(has_totp=has_totp, passkeys=passkeys, removing=removing)
+    assert (problem is None) is allowed
+
+
+def test_passkey_names():
+    assert rules.passkey_name_problem("My phone", ["Laptop"]) is None
+    assert rules.passkey_name_problem("", []) is not None
+    assert rules.passkey_name_problem("laptop", ["Laptop"]) is not None
+    assert rules.passkey_name_problem("x" * 61, []) is not None
+    assert rules.passkey_name_problem("a\nb", []) is not None
+    assert rules.passkey_limit_problem(rules.MAX_PASSKEYS - 1) is None
+    assert rules.passkey_limit_problem(rules.MAX_PASSKEYS) is not None
+
+
+def test_a_secret_is_shown_in_groups_of_four():
+    assert rules.group_secret("ABCDEFGHIJKLMN") == "ABCD EFGH IJKL MN"

@@ -1,4 +1,4 @@
-"""Pure rules of accounts: e-mail address shape, usernames, TOTP secrets, e-mailed codes."""
+"""Pure rules of accounts: e-mail address shape, usernames, e-mailed codes, phone numbers."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -47,12 +47,6 @@ def test_usernames_are_lower_cased_addresses():
     assert rules.username_for("Jan.Jansen@Example.NL") == "jan.jansen@example.nl"
 
 
-def test_totp_secrets_need_128_bits_of_base32():
-    assert rules.totp_secret_problem("JBSWY3DPEHPK3PXPJBSWY3DPEH") is None  # 26 characters, 130 bits
-    assert "128 bits" in rules.totp_secret_problem("JBSWY3DPEHPK3PXP")
-    assert "base32" in rules.totp_secret_problem("not base32 at all!!!!!!!!!!")
-
-
 def outcome(
     code: str, *, attempts: int = 0, expires: timedelta = timedelta(minutes=15), stored: str = "123456"
 ):
@@ -78,6 +72,10 @@ def test_an_emailed_code_is_right_wrong_expired_or_used_up():
         )
         == "none"
     )
+
+
+def test_codes_may_be_typed_with_spaces():
+    assert rules.normalise_code(" 123 456 ") == "123456"
 
 
 def test_a_code_hash_is_bound_to_its_address():
@@ -118,32 +116,3 @@ def test_the_last_verified_address_stays():
     assert rules.email_removal_problem(verified=True, verified_count=1) is not None
     assert rules.email_removal_problem(verified=True, verified_count=2) is None
     assert rules.email_removal_problem(verified=False, verified_count=1) is None
-
-
-@pytest.mark.parametrize(
-    "has_totp, passkeys, removing, allowed",
-    [
-        (True, 0, "totp", False),
-        (True, 1, "totp", True),
-        (False, 1, "passkey", False),
-        (True, 1, "passkey", True),
-        (False, 2, "passkey", True),
-    ],
-)
-def test_the_second_factor_is_always_on(has_totp, passkeys, removing, allowed):
-    problem = rules.factor_removal_problem(has_totp=has_totp, passkeys=passkeys, removing=removing)
-    assert (problem is None) is allowed
-
-
-def test_passkey_names():
-    assert rules.passkey_name_problem("My phone", ["Laptop"]) is None
-    assert rules.passkey_name_problem("", []) is not None
-    assert rules.passkey_name_problem("laptop", ["Laptop"]) is not None
-    assert rules.passkey_name_problem("x" * 61, []) is not None
-    assert rules.passkey_name_problem("a\nb", []) is not None
-    assert rules.passkey_limit_problem(rules.MAX_PASSKEYS - 1) is None
-    assert rules.passkey_limit_problem(rules.MAX_PASSKEYS) is not None
-
-
-def test_a_secret_is_shown_in_groups_of_four():
-    assert rules.group_secret("ABCDEFGHIJKLMN") == "ABCD EFGH IJKL MN"

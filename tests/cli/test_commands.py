@@ -10,6 +10,7 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
+from postvak.auth import credentials
 from postvak.citizens import service as citizens
 from postvak.citizens.models import Citizen, PendingChange
 from postvak.kit.crypto import KeyRing
@@ -90,7 +91,7 @@ def test_keys_rotate_rewraps_citizens_secrets_so_the_old_key_can_go(postvak, run
     all still work."""
     citizen, other = make_citizen(runtime, bsns[0]), make_citizen(runtime, bsns[1])
     with runtime.database.unit_of_work() as session:
-        citizens.start_totp_replacement(session, runtime.keyring, citizen.id)
+        credentials.start_totp_replacement(session, keyring=runtime.keyring, citizen_id=citizen.id)
         sms = citizens.request_phone_code(session, runtime.keyring, other.id, "+31612345678")
     old_id = runtime.keyring.active_id
 

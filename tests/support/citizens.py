@@ -17,7 +17,7 @@ from postvak.auth import passwords
 from postvak.auth import repository as auth_repository
 from postvak.auth import service as auth
 from postvak.auth.rules import STAGE_FULL, hash_token, totp_step
-from postvak.citizens import service as citizens
+from postvak.flows import activation
 from postvak.kit import clock
 from postvak.runtime import Runtime
 from postvak.web.citizen.session import SESSION_COOKIE
@@ -47,9 +47,9 @@ def make_citizen(
     """An account through the service, with the test run's (cheap) argon2 cost."""
     email = email or f"burger-{secrets.token_hex(4)}@example.nl"
     with runtime.database.unit_of_work() as session:
-        citizen, secret = citizens.create_citizen(
+        citizen, secret = activation.open_account(
             session,
-            runtime.keyring,
+            keyring=runtime.keyring,
             bsn=bsn,
             email=email,
             password=password,

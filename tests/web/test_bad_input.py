@@ -19,6 +19,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select, update
 
+from postvak.auth import credentials
 from postvak.auth.models import WebSession
 from postvak.citizens import service as citizens
 from postvak.citizens.models import Citizen, EmailAddress
@@ -376,7 +377,7 @@ def world(request, runtime, web_client, sender, bsns) -> World:
     with runtime.database.unit_of_work() as session:
         found.folder = str(inbox.create_folder(session, citizen.mailbox_id, "Belasting"))
         if case.pending == "totp":
-            citizens.start_totp_replacement(session, runtime.keyring, citizen.id)
+            credentials.start_totp_replacement(session, keyring=runtime.keyring, citizen_id=citizen.id)
     found.before = snapshot(runtime, citizen.id)
     return found
 

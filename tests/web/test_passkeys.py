@@ -7,9 +7,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from postvak.auth.models import LoginEvent
+from postvak.auth.models import LoginEvent, Passkey
 from postvak.auth.rules import PER_ACCOUNT_FROM_IP
-from postvak.citizens.models import Passkey
 from tests.support.authenticator import SoftAuthenticator, b64url
 from tests.support.citizens import (
     ORIGIN,

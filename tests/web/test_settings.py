@@ -10,6 +10,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from postvak.auth import rules as auth_rules
 from postvak.auth import service as auth
 from postvak.auth.models import LoginEvent
 from postvak.citizens import rules as citizen_rules
@@ -38,12 +39,12 @@ PROBLEMS = (
     citizen_rules.email_limit_problem(citizen_rules.MAX_EMAIL_ADDRESSES),
     citizen_rules.phone_problem("12"),
     citizen_rules.phone_problem("+31301234567"),
-    citizen_rules.passkey_name_problem("", []),
-    citizen_rules.passkey_name_problem("x" * 61, []),
-    citizen_rules.passkey_name_problem("a\x07", []),
-    citizen_rules.passkey_name_problem("a", ["A"]),
-    citizen_rules.passkey_limit_problem(citizen_rules.MAX_PASSKEYS),
-    citizen_rules.factor_removal_problem(has_totp=True, passkeys=0, removing="totp"),
+    auth_rules.passkey_name_problem("", []),
+    auth_rules.passkey_name_problem("x" * 61, []),
+    auth_rules.passkey_name_problem("a\x07", []),
+    auth_rules.passkey_name_problem("a", ["A"]),
+    auth_rules.passkey_limit_problem(auth_rules.MAX_PASSKEYS),
+    auth_rules.factor_removal_problem(has_totp=True, passkeys=0, removing="totp"),
     "This e-mail address is already on your account.",
     "This number is verified already.",
     "Add and verify a mobile number first.",

@@ -1,4 +1,4 @@
-"""Every query about web sessions, the log-in history and throttles."""
+"""Every query about sessions, the log-in history, throttles and credentials (passkeys, password, TOTP)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from postvak.auth.models import LoginEvent, Throttle, WebSession
+from postvak.auth.models import LoginEvent, Passkey, Throttle, WebSession
 from postvak.auth.rules import ThrottleState
 from postvak.citizens.models import Citizen
 from postvak.kit.clock import as_utc
@@ -33,6 +33,9 @@ class SessionRow:
     language: str
     activated_at: datetime | None
     authenticated_at: datetime | None
+
+
+# --- sessions --------------------------------------------------------------------------------
 
 
 def add_session(session: Session, row: WebSession) -> None:
@@ -129,6 +132,9 @@ def take_webauthn_challenge(session: Session, token_hash: str) -> bytes | None:
     return challenge if cleared.rowcount == 1 else None
 
 
+# --- the log-in history -----------------------------------------------------------------------
+
+
 def add_login_event(session: Session, event: LoginEvent) -> None:
     session.add(event)
     session.flush()
@@ -142,6 +148,9 @@ def login_events(session: Session, citizen_id: uuid.UUID, limit: int) -> list[Lo
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+# --- throttles ------------------------------------------------------------------------------
 
 
 def lock_throttles(session: Session, keys: list[str], now: datetime) -> dict[str, ThrottleState]:
@@ -187,6 +196,101 @@ def delete_throttles(session: Session, keys: list[str]) -> None:
     session.execute(
         delete(Throttle).where(Throttle.key.in_(keys)).execution_options(synchronize_session=False)
     )
+
+
+# --- passkeys --------------------------------------------------------------------------------
+
+
+def add_passkey(session: Session, passkey: Passkey) -> None:
+    session.add(passkey)
+    session.flush()
+
+
+def remove_passkey(session: Session, passkey: Passkey) -> None:
+    session.delete(passkey)
+    session.flush()
+
+
+def passkeys_of(session: Session, citizen_id: uuid.UUID) -> list[Passkey]:
+    query = select(Passkey).where(Passkey.citizen_id == citizen_id).order_by(Passkey.created_at, Passkey.id)
+    return list(session.scalars(query))
+
+
+def passkey_by_id(session: Session, citizen_id: uuid.UUID, passkey_id: uuid.UUID) -> Passkey | None:
+    """Scoped to its owner: another citizen's passkey id finds nothing."""
+    query = select(Passkey).where(Passkey.id == passkey_id, Passkey.citizen_id == citizen_id)
+    return session.scalars(query).first()
+
+
+def passkey_by_credential(session: Session, citizen_id: uuid.UUID, credential_id: bytes) -> Passkey | None:
+    """The citizen's own passkey with this credential id; someone else's is never found."""
+    query = select(Passkey).where(Passkey.credential_id == credential_id, Passkey.citizen_id == citizen_id)
+    return session.scalars(query).first()
+
+
+def credential_exists(session: Session, credential_id: bytes) -> bool:
+    return session.scalar(select(Passkey.id).where(Passkey.credential_id == credential_id)) is not None
+
+
+def record_passkey_use(session: Session, passkey_id: uuid.UUID, sign_count: int, at: datetime) -> None:
+    session.execute(
+        update(Passkey)
+        .where(Passkey.id == passkey_id)
+        .values(sign_count=sign_count, last_used_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- the credential columns of the citizen's row (auth's, on citizens' table) ---------------------
+
+
+def advance_totp_step(session: Session, citizen_id: uuid.UUID, step: int) -> bool:
+    """Record `step` as the last TOTP step used, only if it is newer: one statement, so two
+    requests racing with the same code cannot both win."""
+    result = session.execute(
+        update(Citizen)
+        .where(Citizen.id == citizen_id, Citizen.totp_last_step < step)
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def set_password_hash(session: Session, citizen_id: uuid.UUID, password_hash: str) -> None:
+    session.execute(update(Citizen).where(Citizen.id == citizen_id).values(password_hash=password_hash))
+
+
+# --- key rotation: TOTP secrets whose data key is wrapped under an older key --------------------
+
+
+@dataclass(frozen=True)
+class WrappedTotpKey:
+    """Where one account's TOTP data key is, and under which key it is wrapped."""
+
+    citizen_id: uuid.UUID
+    kek_id: str
+    wrapped_key: bytes
+
+
+def totp_keys_not_under(session: Session, kek_id: str, limit: int) -> list[WrappedTotpKey]:
+    query = (
+        select(Citizen.id, Citizen.totp_kek_id, Citizen.totp_key)
+        .where(Citizen.totp_kek_id.is_not(None), Citizen.totp_kek_id != kek_id)
+        .order_by(Citizen.id)
+        .limit(limit)
+    )
+    return [WrappedTotpKey(cid, kid, key) for cid, kid, key in session.execute(query)]
+
+
+def replace_totp_key(session: Session, old: WrappedTotpKey, kek_id: str, wrapped_key: bytes) -> bool:
+    """Only if the secret is still the one whose key was re-wrapped (a request may have sealed a new one)."""
+    result = session.execute(
+        update(Citizen)
+        .where(Citizen.id == old.citizen_id, Citizen.totp_key == old.wrapped_key)
+        .values(totp_kek_id=kek_id, totp_key=wrapped_key)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def _state(row: Throttle) -> ThrottleState:

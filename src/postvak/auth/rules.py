@@ -1,7 +1,9 @@
-"""Pure rules of logging in: the password policy, session lifetimes, TOTP steps and throttling."""
+"""Pure rules of logging in and of credentials: passwords, sessions, TOTP, second factors, throttling."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import ipaddress
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
+
+from postvak.kit.text import text_problem
 
 # --- passwords -------------------------------------------------------------------------------
 
@@ -111,6 +115,8 @@ def recently_authenticated(authenticated_at: datetime | None, now: datetime) -> 
 
 TOTP_PERIOD_SECONDS = 30
 TOTP_WINDOW = 1  # one step either side: clocks drift, people type slowly
+MIN_TOTP_SECRET_BITS = 128  # RFC 4226: at least 128 bits, 160 recommended
+NEW_TOTP_LIFETIME = timedelta(minutes=30)  # time to add a new secret to an app and type its first code
 
 
 def totp_step(now: datetime) -> int:
@@ -128,11 +134,6 @@ def totp_candidate_steps(now: datetime, last_step: int) -> list[int]:
     return [step for step in steps if step > last_step]
 
 
-def normalise_code(code: str) -> str:
-    """Codes are read aloud and pasted: spaces and dashes are not part of them."""
-    return "".join(ch for ch in code if ch not in " -\t")
-
-
 def totp_matching_step(secret: str, code: str, steps: list[int]) -> int | None:
     """The first of `steps` whose code (of `secret`) is `code`, compared in constant time; else None."""
     if not (code.isascii() and code.isdigit() and len(code) == 6):
@@ -141,6 +142,53 @@ def totp_matching_step(secret: str, code: str, steps: list[int]) -> int | None:
     for step in steps:
         if hmac.compare_digest(totp.generate_otp(step), code):
             return step
+    return None
+
+
+def totp_secret_problem(secret: str) -> str | None:
+    try:
+        raw = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    except (binascii.Error, ValueError):
+        return "a TOTP secret is base32 (letters A-Z and digits 2-7)"
+    if len(raw) * 8 < MIN_TOTP_SECRET_BITS:
+        return f"a TOTP secret has at least {MIN_TOTP_SECRET_BITS} bits (26 base32 characters)"
+    return None
+
+
+def group_secret(secret: str, size: int = 4) -> str:
+    """A TOTP secret typed by hand into an app: ABCD EFGH IJKL … is easier to copy without mistakes."""
+    return " ".join(secret[i : i + size] for i in range(0, len(secret), size))
+
+
+# --- second factors: what may be added and removed -------------------------------------------
+
+MAX_PASSKEYS = 10
+MAX_PASSKEY_NAME = 60
+
+
+def passkey_name_problem(name: str, existing: list[str]) -> str | None:
+    if not name:
+        return "Give the passkey a name, so that you can tell your passkeys apart."
+    if len(name) > MAX_PASSKEY_NAME:
+        return "A passkey's name has at most 60 characters."
+    if text_problem(name):  # also bidirectional controls: "phone\u202eenohp" would show reversed
+        return "A passkey's name cannot contain control characters."
+    if name.casefold() in {other.casefold() for other in existing}:
+        return "You already have a passkey with this name."
+    return None
+
+
+def passkey_limit_problem(count: int) -> str | None:
+    if count >= MAX_PASSKEYS:
+        return "You can have at most 10 passkeys. Remove one first."
+    return None
+
+
+def factor_removal_problem(*, has_totp: bool, passkeys: int, removing: str) -> str | None:
+    """The second factor is always on: what is left after removing one must still be a second factor."""
+    left = (passkeys - (removing == "passkey")) + (has_totp and removing != "totp")
+    if left < 1:
+        return "This is your last second factor. Add another one before you remove it."
     return None
 
 

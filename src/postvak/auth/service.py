@@ -10,17 +10,13 @@ from typing import Literal
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
-from postvak.auth import passkeys, passwords, repository, rules
+from postvak.auth import credentials, passkeys, passwords, repository, rules
 from postvak.auth.models import LoginEvent, WebSession
 from postvak.auth.passkeys import PasskeyRejected, RelyingParty
-from postvak.citizens import repository as citizens
-from postvak.citizens.models import Passkey
-from postvak.citizens.rules import passkey_limit_problem, passkey_name_problem, username_for
-from postvak.citizens.service import totp_secret_of
-from postvak.errors import ValidationFailed
+from postvak.citizens import service as citizens
+from postvak.citizens.rules import username_for
 from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
-from postvak.kit.ids import new_id
 from postvak.kit.text import text_problem
 
 STAGES = (rules.STAGE_PASSWORD, rules.STAGE_FULL)
@@ -245,7 +241,7 @@ def find_account(session: Session, username: str) -> Account | None:
     username = username_for(username)
     if text_problem(username):  # nobody's username, and PostgreSQL cannot even compare a NUL
         return None
-    citizen = citizens.citizen_by_username(session, username)
+    citizen = citizens.citizen_by_username(session, username=username)
     return Account(citizen.id, citizen.password_hash) if citizen else None
 
 
@@ -270,10 +266,10 @@ def accept_password(
     The attempt is taken back, so the real user's own log-in never pauses their second factor;
     an attacker who knows the password still has every wrong code counted.
     """
-    citizen = citizens.get_citizen(session, account.id)
+    citizen = citizens.get_citizen(session, citizen_id=account.id)
     take_back_attempt(session, claim, [key for key, _ in rules.throttle_keys(citizen.username, ip).all])
     if passwords.needs_rehash(hasher, account.password_hash):
-        citizens.set_password_hash(session, account.id, passwords.hash_password(hasher, password))
+        repository.set_password_hash(session, account.id, passwords.hash_password(hasher, password))
     if replaces:
         repository.revoke_session(session, replaces, clock.now())
     record_event(session, account.id, "password-ok", ip=ip, user_agent=user_agent)
@@ -291,7 +287,7 @@ def refuse_password(
 
 
 def account_of(session: Session, citizen_id: uuid.UUID) -> Account:
-    citizen = citizens.get_citizen(session, citizen_id)
+    citizen = citizens.get_citizen(session, citizen_id=citizen_id)
     return Account(citizen.id, citizen.password_hash)
 
 
@@ -331,12 +327,8 @@ def check_second_factor(
     claim = claim_attempt(session, keys.all)
     if not claim.allowed:
         return SecondFactorResult("blocked")
-    citizen = citizens.get_citizen(session, view.citizen_id)
-    secret = totp_secret_of(keyring, citizen)
-    steps = rules.totp_candidate_steps(clock.now(), citizen.totp_last_step)
-    step = rules.totp_matching_step(secret, rules.normalise_code(code), steps) if secret else None
-    if step is None or not citizens.advance_totp_step(session, citizen.id, step):
-        record_event(session, citizen.id, "code-failed", ip=ip, user_agent=user_agent)
+    if not credentials.verify_totp(session, keyring=keyring, citizen_id=view.citizen_id, code=code):
+        record_event(session, view.citizen_id, "code-failed", ip=ip, user_agent=user_agent)
         return SecondFactorResult("wrong")
     return _pass_second_factor(session, view, claim, keys, "code-ok", ip=ip, user_agent=user_agent)
 
@@ -353,7 +345,7 @@ def _pass_second_factor(
 ) -> SecondFactorResult:
     """The second factor was right (a code or a passkey): the password-stage session ends and a
     full one with a new id begins; the account's failed attempts no longer count."""
-    citizen = citizens.get_citizen(session, view.citizen_id)
+    citizen = citizens.get_citizen(session, citizen_id=view.citizen_id)
     take_back_attempt(session, claim, [keys.address[0]])
     repository.delete_throttles(session, [keys.account[0], keys.account_from_address[0]])
     repository.revoke_session(session, view.token_hash, clock.now())
@@ -362,7 +354,7 @@ def _pass_second_factor(
     return SecondFactorResult("ok", token, activated=citizen.activated_at is not None)
 
 
-# --- passkeys: log-in as the second factor, and registration in settings ------------------------
+# --- passkeys: log-in as the second factor (registration: credentials) ---------------------------
 
 
 def passkey_login_options(session: Session, rp: RelyingParty, view: SessionView) -> str | None:
@@ -370,7 +362,7 @@ def passkey_login_options(session: Session, rp: RelyingParty, view: SessionView)
 
     The challenge is kept with the password-stage session, which is the only one that may answer it.
     """
-    credential_ids = [passkey.credential_id for passkey in citizens.passkeys_of(session, view.citizen_id)]
+    credential_ids = [passkey.credential_id for passkey in repository.passkeys_of(session, view.citizen_id)]
     if not credential_ids:
         return None
     options, challenge = passkeys.authentication_options(rp, credential_ids)
@@ -379,7 +371,7 @@ def passkey_login_options(session: Session, rp: RelyingParty, view: SessionView)
 
 
 def has_passkeys(session: Session, citizen_id: uuid.UUID) -> bool:
-    return bool(citizens.passkeys_of(session, citizen_id))
+    return bool(repository.passkeys_of(session, citizen_id))
 
 
 def check_passkey(
@@ -404,7 +396,7 @@ def check_passkey(
     challenge = repository.take_webauthn_challenge(session, view.token_hash)
     try:
         credential_id = passkeys.credential_id_of(credential)
-        passkey = citizens.passkey_by_credential(session, view.citizen_id, credential_id)
+        passkey = repository.passkey_by_credential(session, view.citizen_id, credential_id)
         if challenge is None or passkey is None:
             raise PasskeyRejected("no ceremony in progress, or not one of this citizen's passkeys")
         sign_count = passkeys.verify_authentication(
@@ -413,59 +405,8 @@ def check_passkey(
     except PasskeyRejected:
         record_event(session, view.citizen_id, "passkey-failed", ip=ip, user_agent=user_agent)
         return SecondFactorResult("wrong")
-    citizens.record_passkey_use(session, passkey.id, sign_count, clock.now())
+    repository.record_passkey_use(session, passkey.id, sign_count, clock.now())
     return _pass_second_factor(session, view, claim, keys, "passkey-ok", ip=ip, user_agent=user_agent)
-
-
-def passkey_registration_options(
-    session: Session, rp: RelyingParty, citizen_id: uuid.UUID, token_hash: str
-) -> str:
-    """Options for navigator.credentials.create; the browser is told which passkeys exist already."""
-    citizen = citizens.get_citizen(session, citizen_id)
-    existing = citizens.passkeys_of(session, citizen_id)
-    if problem := passkey_limit_problem(len(existing)):
-        raise ValidationFailed(problem)
-    options, challenge = passkeys.registration_options(
-        rp, citizen.id, citizen.username, [passkey.credential_id for passkey in existing]
-    )
-    repository.set_webauthn_challenge(session, token_hash, challenge)
-    return options
-
-
-def register_passkey(
-    session: Session, rp: RelyingParty, citizen_id: uuid.UUID, token_hash: str, *, name: str, credential: str
-) -> Passkey | None:
-    """Store a new passkey once the browser's answer verifies against this session's challenge.
-
-    Raises ValidationFailed for the name or the limit (nothing is spent: the citizen may correct
-    the name and answer again); None when the ceremony failed, which spends its challenge.
-    """
-    citizens.lock_citizen(session, citizen_id)
-    name = " ".join(name.split())
-    existing = citizens.passkeys_of(session, citizen_id)
-    problem = passkey_name_problem(name, [p.name for p in existing]) or passkey_limit_problem(len(existing))
-    if problem:
-        raise ValidationFailed(problem)
-    challenge = repository.take_webauthn_challenge(session, token_hash)
-    try:
-        if challenge is None:
-            raise PasskeyRejected("no passkey registration in progress")
-        new = passkeys.verify_registration(rp, credential, challenge)
-    except PasskeyRejected:
-        return None
-    if citizens.credential_exists(session, new.credential_id):
-        return None  # registered already (browsers are told to exclude it, but may not)
-    passkey = Passkey(
-        id=new_id(),
-        citizen_id=citizen_id,
-        credential_id=new.credential_id,
-        public_key=new.public_key,
-        sign_count=new.sign_count,
-        name=name,
-        created_at=clock.now(),
-    )
-    citizens.add(session, passkey)
-    return passkey
 
 
 def _clip(value: str | None, length: int) -> str | None:

@@ -1,4 +1,4 @@
-"""Tables of recipients' mailboxes and citizens' accounts: e-mail addresses, passkeys."""
+"""Tables of recipients' mailboxes and citizens' accounts: e-mail addresses, changes waiting for proof."""
 
 import uuid
 from datetime import datetime
@@ -31,6 +31,8 @@ class Citizen(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     mailbox_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mailboxes.id"), unique=True)
     username: Mapped[str] = mapped_column(String(254), unique=True)  # lower-cased e-mail address
+    # The credentials (the password hash and the TOTP columns) are auth's: only auth reads and writes
+    # them; they live on this row because one account has one of each.
     password_hash: Mapped[str] = mapped_column(String(200))
     # The TOTP seed is sealed with the key ring (aad: the citizen id), never stored in clear.
     totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -59,21 +61,6 @@ class EmailAddress(Base):
     code_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     code_attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-class Passkey(Base):
-    """A WebAuthn credential registered by the citizen."""
-
-    __tablename__ = "passkeys"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    citizen_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("citizens.id"), index=True)
-    credential_id: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
-    public_key: Mapped[bytes] = mapped_column(LargeBinary)
-    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
-    name: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class PendingChange(Base):

@@ -1,4 +1,4 @@
-"""Every query about mailboxes, citizens' accounts, their e-mail addresses, passkeys and pending changes."""
+"""Every query about mailboxes, citizens' accounts, their e-mail addresses and pending changes."""
 
 import uuid
 from collections.abc import Iterable
@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from postvak.citizens.models import Citizen, EmailAddress, Mailbox, Passkey, PendingChange
+from postvak.citizens.models import Citizen, EmailAddress, Mailbox, PendingChange
 from postvak.kit import clock
 from postvak.kit.ids import new_id
 from postvak.kit.sql import insert_ignoring_conflicts
@@ -64,12 +64,12 @@ def activate_mailbox(session: Session, mailbox_id: uuid.UUID, at: datetime) -> N
 # --- citizens --------------------------------------------------------------------------------
 
 
-def add(session: Session, row: Citizen | EmailAddress | Passkey | PendingChange) -> None:
+def add(session: Session, row: Citizen | EmailAddress | PendingChange) -> None:
     session.add(row)
     session.flush()
 
 
-def remove(session: Session, row: EmailAddress | Passkey | PendingChange) -> None:
+def remove(session: Session, row: EmailAddress | PendingChange) -> None:
     session.delete(row)
     session.flush()
 
@@ -91,22 +91,6 @@ def citizen_by_username(session: Session, username: str) -> Citizen | None:
 
 def citizen_of_mailbox(session: Session, mailbox_id: uuid.UUID) -> Citizen | None:
     return session.scalars(select(Citizen).where(Citizen.mailbox_id == mailbox_id)).first()
-
-
-def advance_totp_step(session: Session, citizen_id: uuid.UUID, step: int) -> bool:
-    """Record `step` as the last TOTP step used, only if it is newer: one statement, so two
-    requests racing with the same code cannot both win."""
-    result = session.execute(
-        update(Citizen)
-        .where(Citizen.id == citizen_id, Citizen.totp_last_step < step)
-        .values(totp_last_step=step)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
-def set_password_hash(session: Session, citizen_id: uuid.UUID, password_hash: str) -> None:
-    session.execute(update(Citizen).where(Citizen.id == citizen_id).values(password_hash=password_hash))
 
 
 def mark_citizen_activated(session: Session, citizen_id: uuid.UUID, at: datetime) -> None:
@@ -168,39 +152,6 @@ def count_verified_addresses(session: Session, citizen_id: uuid.UUID) -> int:
     return session.scalar(query.select_from(EmailAddress)) or 0
 
 
-# --- passkeys --------------------------------------------------------------------------------
-
-
-def passkeys_of(session: Session, citizen_id: uuid.UUID) -> list[Passkey]:
-    query = select(Passkey).where(Passkey.citizen_id == citizen_id).order_by(Passkey.created_at, Passkey.id)
-    return list(session.scalars(query))
-
-
-def passkey_by_id(session: Session, citizen_id: uuid.UUID, passkey_id: uuid.UUID) -> Passkey | None:
-    """Scoped to its owner: another citizen's passkey id finds nothing."""
-    query = select(Passkey).where(Passkey.id == passkey_id, Passkey.citizen_id == citizen_id)
-    return session.scalars(query).first()
-
-
-def passkey_by_credential(session: Session, citizen_id: uuid.UUID, credential_id: bytes) -> Passkey | None:
-    """The citizen's own passkey with this credential id; someone else's is never found."""
-    query = select(Passkey).where(Passkey.credential_id == credential_id, Passkey.citizen_id == citizen_id)
-    return session.scalars(query).first()
-
-
-def credential_exists(session: Session, credential_id: bytes) -> bool:
-    return session.scalar(select(Passkey.id).where(Passkey.credential_id == credential_id)) is not None
-
-
-def record_passkey_use(session: Session, passkey_id: uuid.UUID, sign_count: int, at: datetime) -> None:
-    session.execute(
-        update(Passkey)
-        .where(Passkey.id == passkey_id)
-        .values(sign_count=sign_count, last_used_at=at)
-        .execution_options(synchronize_session=False)
-    )
-
-
 # --- changes waiting for their proof ---------------------------------------------------------
 
 
@@ -213,6 +164,14 @@ def pending_change(
     return session.scalars(query).first()
 
 
+def count_pending_attempt(session: Session, citizen_id: uuid.UUID, kind: str) -> None:
+    session.execute(
+        update(PendingChange)
+        .where(PendingChange.citizen_id == citizen_id, PendingChange.kind == kind)
+        .values(attempts=PendingChange.attempts + 1)
+    )
+
+
 def drop_pending_change(session: Session, citizen_id: uuid.UUID, kind: str) -> None:
     session.execute(
         delete(PendingChange)
@@ -221,38 +180,17 @@ def drop_pending_change(session: Session, citizen_id: uuid.UUID, kind: str) -> N
     )
 
 
-# --- key rotation: sealed values whose data key is wrapped under an older key -------------------
+# --- key rotation: pending changes whose data key is wrapped under an older key ----------------
 
 
 @dataclass(frozen=True)
 class WrappedKey:
-    """Where one sealed value's data key is, and under which key it is wrapped."""
+    """Where one pending change's data key is, and under which key it is wrapped."""
 
     citizen_id: uuid.UUID
-    kind: str  # "totp" for the account's secret; a pending change's kind otherwise
+    kind: str  # the pending change's kind
     kek_id: str
     wrapped_key: bytes
-
-
-def totp_keys_not_under(session: Session, kek_id: str, limit: int) -> list[WrappedKey]:
-    query = (
-        select(Citizen.id, Citizen.totp_kek_id, Citizen.totp_key)
-        .where(Citizen.totp_kek_id.is_not(None), Citizen.totp_kek_id != kek_id)
-        .order_by(Citizen.id)
-        .limit(limit)
-    )
-    return [WrappedKey(cid, "totp", kid, key) for cid, kid, key in session.execute(query)]
-
-
-def replace_totp_key(session: Session, old: WrappedKey, kek_id: str, wrapped_key: bytes) -> bool:
-    """Only if the secret is still the one whose key was re-wrapped (a request may have sealed a new one)."""
-    result = session.execute(
-        update(Citizen)
-        .where(Citizen.id == old.citizen_id, Citizen.totp_key == old.wrapped_key)
-        .values(totp_kek_id=kek_id, totp_key=wrapped_key)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
 
 
 def pending_keys_not_under(session: Session, kek_id: str, limit: int) -> list[WrappedKey]:

@@ -1,16 +1,12 @@
-"""Pure rules about citizens' accounts: e-mail addresses, phone numbers, usernames, second factors, codes."""
+"""Pure rules about citizens' accounts: e-mail addresses, phone numbers, usernames, codes."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import re
 import uuid
 from datetime import datetime, timedelta
-
-from postvak.kit.text import text_problem
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit
 MAX_LOCAL_PART = 64
@@ -19,7 +15,6 @@ _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _TLD = re.compile(r"^[A-Za-z]{2,63}$|^xn--[A-Za-z0-9-]{1,59}$")
 
-MIN_TOTP_SECRET_BITS = 128  # RFC 4226: at least 128 bits, 160 recommended
 LANGUAGES = ("nl", "en")
 
 CODE_DIGITS = 6
@@ -27,9 +22,6 @@ CODE_LIFETIME = timedelta(minutes=15)
 MAX_CODE_ATTEMPTS = 5
 
 MAX_EMAIL_ADDRESSES = 5
-MAX_PASSKEYS = 10
-MAX_PASSKEY_NAME = 60
-NEW_TOTP_LIFETIME = timedelta(minutes=30)  # time to add a new secret to an app and type its first code
 
 
 def email_problem(address: str) -> str | None:
@@ -63,19 +55,14 @@ def username_for(email: str) -> str:
     return normalise_email(email).lower()
 
 
-def totp_secret_problem(secret: str) -> str | None:
-    try:
-        raw = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
-    except (binascii.Error, ValueError):
-        return "a TOTP secret is base32 (letters A-Z and digits 2-7)"
-    if len(raw) * 8 < MIN_TOTP_SECRET_BITS:
-        return f"a TOTP secret has at least {MIN_TOTP_SECRET_BITS} bits (26 base32 characters)"
-    return None
-
-
 def code_hash(address_id: uuid.UUID, code: str) -> str:
     """The e-mailed code bound to its address row, so a hash cannot be moved to another address."""
     return hashlib.sha256(address_id.bytes + b"|" + code.encode()).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    """Codes are read aloud and pasted: spaces and dashes are not part of them."""
+    return "".join(ch for ch in code if ch not in " -\t")
 
 
 def code_outcome(
@@ -159,37 +146,3 @@ def show_phone(number: str) -> str:
     if number.startswith("+316") and len(number) == 12:
         return f"+31 6 {number[4:8]} {number[8:]}"
     return number
-
-
-# --- second factors --------------------------------------------------------------------------
-
-
-def passkey_name_problem(name: str, existing: list[str]) -> str | None:
-    if not name:
-        return "Give the passkey a name, so that you can tell your passkeys apart."
-    if len(name) > MAX_PASSKEY_NAME:
-        return "A passkey's name has at most 60 characters."
-    if text_problem(name):  # also bidirectional controls: "phone\u202eenohp" would show reversed
-        return "A passkey's name cannot contain control characters."
-    if name.casefold() in {other.casefold() for other in existing}:
-        return "You already have a passkey with this name."
-    return None
-
-
-def passkey_limit_problem(count: int) -> str | None:
-    if count >= MAX_PASSKEYS:
-        return "You can have at most 10 passkeys. Remove one first."
-    return None
-
-
-def factor_removal_problem(*, has_totp: bool, passkeys: int, removing: str) -> str | None:
-    """The second factor is always on: what is left after removing one must still be a second factor."""
-    left = (passkeys - (removing == "passkey")) + (has_totp and removing != "totp")
-    if left < 1:
-        return "This is your last second factor. Add another one before you remove it."
-    return None
-
-
-def group_secret(secret: str, size: int = 4) -> str:
-    """A TOTP secret typed by hand into an app: ABCD EFGH IJKL … is easier to copy without mistakes."""
-    return " ".join(secret[i : i + size] for i in range(0, len(secret), size))

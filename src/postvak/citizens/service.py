@@ -1,4 +1,4 @@
-"""Use cases of citizens' accounts: create one, verify e-mail addresses and a phone, manage second factors."""
+"""Use cases of citizens' accounts: create one, verify e-mail addresses and a phone, keep preferences."""
 
 from __future__ import annotations
 
@@ -7,17 +7,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import pyotp
-from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
-from postvak.auth import passwords
-from postvak.auth.rules import normalise_code, password_problem, totp_matching_step, totp_step
 from postvak.citizens import repository, rules
 from postvak.citizens.models import Citizen, EmailAddress, PendingChange
-from postvak.config import get_settings
 from postvak.errors import InvalidRecipient, NotFound, ValidationFailed
-from postvak.inbox.service import deliver_waiting_letters
 from postvak.kit import clock
 from postvak.kit.bsn import bsn_problem
 from postvak.kit.crypto import KeyRing, Sealed
@@ -35,35 +29,28 @@ class EmailCode:
 
 def create_citizen(
     session: Session,
-    keyring: KeyRing,
     *,
     bsn: str,
     email: str,
-    password: str,
-    totp_secret: str | None = None,
-    activated: bool = True,
+    password_hash: str,
     language: str = "nl",
-    hasher: PasswordHasher | None = None,
-) -> tuple[Citizen, str]:
-    """An account for the person with `bsn`, in their (found or new) mailbox.
+    activated: bool = True,
+) -> Citizen:
+    """An account for the person with `bsn`, in their (found or new) mailbox; auth.credentials calls
+    this with the account's password hash and then adds its TOTP secret.
 
-    Returns the account and its base32 TOTP secret. `activated` accounts (operators, tests,
-    the demo) have a verified e-mail address and an activated mailbox at once; the others
-    verify their address at first log-in. `hasher` defaults to the configured argon2 cost.
+    `activated` accounts (operators, tests, the demo) have a verified e-mail address and an activated
+    mailbox at once (the letters that waited are delivered by flows.activation); the others verify
+    their address at first log-in.
     """
     if problem := bsn_problem(bsn):
         raise InvalidRecipient(problem)
     email = rules.normalise_email(email)
     if problem := rules.email_problem(email):
         raise ValidationFailed(f"email: {problem}")
-    username = rules.username_for(email)
-    if problem := password_problem(password, username=username, common=passwords.common_passwords()):
-        raise ValidationFailed(f"password: {problem}")
     if language not in rules.LANGUAGES:
         raise ValidationFailed(f"language: one of {', '.join(rules.LANGUAGES)}")
-    secret = (totp_secret or pyotp.random_base32()).strip().upper()
-    if problem := rules.totp_secret_problem(secret):
-        raise ValidationFailed(f"totpSecret: {problem}")
+    username = rules.username_for(email)
     if repository.citizen_by_username(session, username):
         raise ValidationFailed("email: an account with this e-mail address already exists")
     mailbox = repository.ensure_mailboxes(session, [("BSN", bsn)])[("BSN", bsn)]
@@ -71,19 +58,16 @@ def create_citizen(
         raise ValidationFailed("bsn: this person already has an account")
 
     now = clock.now()
-    hasher = hasher or passwords.hasher_for(get_settings())
     citizen = Citizen(
         id=new_id(),
         mailbox_id=mailbox.id,
         username=username,
-        password_hash=passwords.hash_password(hasher, password),
-        totp_last_step=0,
+        password_hash=password_hash,
         language=language,
         sms_notifications=False,
         created_at=now,
         activated_at=now if activated else None,
     )
-    _seal_totp_secret(keyring, citizen, secret)
     repository.add(session, citizen)
     repository.add(
         session,
@@ -98,25 +82,22 @@ def create_citizen(
     )
     if activated:
         repository.activate_mailbox(session, mailbox.id, now)
-        deliver_waiting_letters(session, mailbox.id)
-    return citizen, secret
+    return citizen
 
 
-def _seal_totp_secret(keyring: KeyRing, citizen: Citizen, secret: str) -> None:
-    sealed = keyring.seal(secret.encode(), citizen.id.bytes)
-    citizen.totp_sealed, citizen.totp_key, citizen.totp_kek_id = (
-        sealed.ciphertext,
-        sealed.wrapped_key,
-        sealed.kek_id,
-    )
+def get_citizen(session: Session, *, citizen_id: uuid.UUID) -> Citizen | None:
+    return repository.get_citizen(session, citizen_id)
 
 
-def totp_secret_of(keyring: KeyRing, citizen: Citizen) -> str | None:
-    """The citizen's TOTP secret, opened with the key ring (None when there is none)."""
-    if citizen.totp_sealed is None or citizen.totp_key is None or citizen.totp_kek_id is None:
-        return None
-    sealed = Sealed(kek_id=citizen.totp_kek_id, wrapped_key=citizen.totp_key, ciphertext=citizen.totp_sealed)
-    return keyring.open(sealed, citizen.id.bytes).decode()
+def citizen_by_username(session: Session, *, username: str) -> Citizen | None:
+    """`username` as stored: rules.username_for of the address the citizen typed."""
+    return repository.citizen_by_username(session, username)
+
+
+def lock_citizen(session: Session, *, citizen_id: uuid.UUID) -> Citizen | None:
+    """The account, locked for this transaction: two changes to its addresses or second factors
+    queue up here, so that "never the last one" cannot be raced past by removing two at once."""
+    return repository.lock_citizen(session, citizen_id)
 
 
 # --- verifying an e-mail address (activation) ------------------------------------------------
@@ -146,11 +127,11 @@ def request_email_code(session: Session, citizen_id: uuid.UUID, address: str) ->
     return EmailCode(address=address, code=code, language=citizen.language)
 
 
-def verify_email_code(session: Session, citizen_id: uuid.UUID, code: str) -> str:
+def verify_email_code(session: Session, *, citizen_id: uuid.UUID, code: str) -> str:
     """Check the e-mailed code; returns rules.code_outcome's answer.
 
-    When right, the address is verified and the account and its mailbox are activated:
-    from now on letters are delivered, no longer unreachable.
+    When right, the address is verified and the account and its mailbox are activated: from now
+    on letters are delivered, no longer unreachable (those that waited: flows.activation).
     """
     row = repository.pending_email_address(session, citizen_id, for_update=True)
     if row is None:
@@ -171,7 +152,6 @@ def verify_email_code(session: Session, citizen_id: uuid.UUID, code: str) -> str
         citizen = repository.get_citizen(session, citizen_id)
         repository.mark_citizen_activated(session, citizen_id, now)
         repository.activate_mailbox(session, citizen.mailbox_id, now)
-        deliver_waiting_letters(session, citizen.mailbox_id)
     session.flush()
     return outcome
 
@@ -193,14 +173,6 @@ class AddressView:
 
 
 @dataclass(frozen=True)
-class PasskeyView:
-    id: uuid.UUID
-    name: str
-    created_at: datetime
-    last_used_at: datetime | None
-
-
-@dataclass(frozen=True)
 class AccountSettings:
     username: str
     language: str
@@ -209,20 +181,10 @@ class AccountSettings:
     pending_phone: str | None  # a number whose SMS code has not been entered yet
     sms_notifications: bool
     daily_digest: bool  # letters that ask nothing come in one e-mail a day
-    has_totp: bool
-    passkeys: list[PasskeyView]
 
     @property
     def verified_addresses(self) -> int:
         return sum(address.verified for address in self.addresses)
-
-    @property
-    def second_factors(self) -> int:
-        return len(self.passkeys) + self.has_totp
-
-    @property
-    def passkey_limit_reached(self) -> bool:
-        return rules.passkey_limit_problem(len(self.passkeys)) is not None
 
 
 def account_settings(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) -> AccountSettings:
@@ -239,22 +201,14 @@ def account_settings(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) 
         )
         for row in repository.email_addresses(session, citizen_id)
     ]
-    passkeys = [
-        PasskeyView(
-            p.id, p.name, clock.as_utc(p.created_at), clock.as_utc(p.last_used_at) if p.last_used_at else None
-        )
-        for p in repository.passkeys_of(session, citizen_id)
-    ]
     return AccountSettings(
         username=citizen.username,
         language=citizen.language,
         addresses=addresses,
         phone=citizen.phone if citizen.phone_verified_at else None,
-        pending_phone=_open_pending(session, keyring, citizen_id, "phone"),
+        pending_phone=pending_value(session, keyring=keyring, citizen_id=citizen_id, kind="phone"),
         sms_notifications=citizen.sms_notifications and citizen.phone_verified_at is not None,
         daily_digest=citizen.daily_digest,
-        has_totp=citizen.totp_sealed is not None,
-        passkeys=passkeys,
     )
 
 
@@ -323,12 +277,12 @@ def request_phone_code(session: Session, keyring: KeyRing, citizen_id: uuid.UUID
     if citizen.phone == number and citizen.phone_verified_at is not None:
         raise ValidationFailed("This number is verified already.")
     code = _new_code()
-    _keep_pending(
+    keep_pending_change(
         session,
-        keyring,
-        citizen_id,
-        "phone",
-        number,
+        keyring=keyring,
+        citizen_id=citizen_id,
+        kind="phone",
+        value=number,
         code_hash=rules.code_hash(citizen_id, code),
         lifetime=rules.CODE_LIFETIME,
     )
@@ -346,7 +300,7 @@ def verify_phone_code(session: Session, keyring: KeyRing, citizen_id: uuid.UUID,
         expires_at=clock.as_utc(row.expires_at),
         attempts=row.attempts,
         address_id=citizen_id,
-        code=normalise_code(code),
+        code=rules.normalise_code(code),
         now=now,
     )
     if outcome == "wrong":
@@ -368,7 +322,7 @@ def pending_phone(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) -> 
 def remove_phone(session: Session, citizen_id: uuid.UUID) -> None:
     citizen = repository.lock_citizen(session, citizen_id)
     citizen.phone, citizen.phone_verified_at, citizen.sms_notifications = None, None, False
-    repository.drop_pending_change(session, citizen_id, "phone")
+    drop_pending_change(session, citizen_id=citizen_id, kind="phone")
     session.flush()
 
 
@@ -387,112 +341,13 @@ def set_daily_digest(session: Session, citizen_id: uuid.UUID, on: bool) -> None:
     session.flush()
 
 
-# --- settings: second factors ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NewTotp:
-    """A new TOTP secret waiting for its first code; it replaces the old one only then."""
-
-    secret: str
-    account: str  # the name the app shows for it: the username
-    uri: str  # otpauth://, for apps that take a link
-
-    @property
-    def grouped(self) -> str:
-        return rules.group_secret(self.secret)
-
-
-def start_totp_replacement(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) -> None:
-    """A fresh secret for a new authenticator app; the current one keeps working meanwhile."""
-    repository.lock_citizen(session, citizen_id)
-    secret = pyotp.random_base32()
-    _keep_pending(session, keyring, citizen_id, "totp", secret, lifetime=rules.NEW_TOTP_LIFETIME)
-
-
-def new_totp(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) -> NewTotp | None:
-    secret = _open_pending(session, keyring, citizen_id, "totp")
-    if secret is None:
-        return None
-    username = repository.get_citizen(session, citizen_id).username
-    uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="Postvak")
-    return NewTotp(secret, username, uri)
-
-
-def confirm_totp_replacement(session: Session, keyring: KeyRing, citizen_id: uuid.UUID, code: str) -> str:
-    """A code from the NEW secret replaces the old secret; one of "ok", "wrong", "exhausted", "none".
-
-    The code's time step is recorded as used, so it cannot log anyone in afterwards.
-    """
-    row = repository.pending_change(session, citizen_id, "totp", for_update=True)
-    now = clock.now()
-    if row is None or clock.as_utc(row.expires_at) <= now:
-        return "none"
-    if row.attempts >= rules.MAX_CODE_ATTEMPTS:
-        return "exhausted"
-    secret = _open(keyring, row)
-    current = totp_step(now)
-    step = totp_matching_step(secret, normalise_code(code), [current, current - 1, current + 1])
-    if step is None:
-        row.attempts += 1
-        session.flush()
-        return "wrong"
-    citizen = repository.lock_citizen(session, citizen_id)
-    _seal_totp_secret(keyring, citizen, secret)
-    citizen.totp_last_step = max(citizen.totp_last_step, step)
-    repository.remove(session, row)
-    return "ok"
-
-
-def remove_totp(session: Session, citizen_id: uuid.UUID) -> None:
-    """Only when a passkey remains: the second factor is always on."""
-    citizen = repository.lock_citizen(session, citizen_id)
-    passkeys = len(repository.passkeys_of(session, citizen_id))
-    problem = rules.factor_removal_problem(
-        has_totp=citizen.totp_sealed is not None, passkeys=passkeys, removing="totp"
-    )
-    if problem:
-        raise ValidationFailed(problem)
-    citizen.totp_sealed, citizen.totp_key, citizen.totp_kek_id = None, None, None
-    repository.drop_pending_change(session, citizen_id, "totp")
-    session.flush()
-
-
-def remove_passkey(session: Session, citizen_id: uuid.UUID, passkey_id: str) -> None:
-    """Only when another second factor remains (TOTP or another passkey)."""
-    citizen = repository.lock_citizen(session, citizen_id)
-    parsed = parse_id(passkey_id)
-    row = repository.passkey_by_id(session, citizen_id, parsed) if parsed else None
-    if row is None:
-        raise NotFound("no passkey with this id")  # also when it is someone else's
-    passkeys = len(repository.passkeys_of(session, citizen_id))
-    problem = rules.factor_removal_problem(
-        has_totp=citizen.totp_sealed is not None, passkeys=passkeys, removing="passkey"
-    )
-    if problem:
-        raise ValidationFailed(problem)
-    repository.remove(session, row)
-
-
 # --- key rotation ----------------------------------------------------------------------------
 
 
-def rewrap_totp_keys(session: Session, keyring: KeyRing, limit: int = 500) -> int:
-    """Re-wrap up to `limit` TOTP secrets' data keys under the active key; the sealed secrets stay as
-    they are. Returns how many were looked at: call again (in a new transaction) until it returns 0.
-
-    A secret replaced meanwhile keeps its new key (sealed under the key its request had active).
-    """
-    rows = repository.totp_keys_not_under(session, keyring.active_id, limit)
-    for row in rows:
-        kek_id, wrapped = keyring.rewrap(row.kek_id, row.wrapped_key, row.citizen_id.bytes)
-        repository.replace_totp_key(session, row, kek_id, wrapped)
-    return len(rows)
-
-
 def rewrap_pending_keys(session: Session, keyring: KeyRing, limit: int = 500) -> int:
-    """As rewrap_totp_keys, for the sealed pending changes (a phone number, a new TOTP secret), also
-    expired ones: their data is still sealed under the older key."""
+    """Re-wrap up to `limit` sealed pending changes' data keys (a phone number, a new TOTP secret) under
+    the active key, also expired ones: their data is still sealed under the older key. Returns how
+    many were looked at: call again (in a new transaction) until it returns 0."""
     rows = repository.pending_keys_not_under(session, keyring.active_id, limit)
     for row in rows:
         kek_id, wrapped = keyring.rewrap(row.kek_id, row.wrapped_key, _pending_aad(row.citizen_id, row.kind))
@@ -500,16 +355,25 @@ def rewrap_pending_keys(session: Session, keyring: KeyRing, limit: int = 500) ->
     return len(rows)
 
 
-# --- changes waiting for their proof, sealed -------------------------------------------------
+# --- changes waiting for their proof, sealed (a phone number here, a new TOTP secret in auth) ------
 
 
-def _keep_pending(
+@dataclass(frozen=True)
+class PendingValue:
+    """A pending change, opened: the value, and how far it is in its tries and its lifetime."""
+
+    value: str
+    attempts: int
+    expires_at: datetime
+
+
+def keep_pending_change(
     session: Session,
+    *,
     keyring: KeyRing,
     citizen_id: uuid.UUID,
     kind: str,
     value: str,
-    *,
     lifetime: timedelta,
     code_hash: str | None = None,
 ) -> None:
@@ -525,11 +389,31 @@ def _keep_pending(
     session.flush()
 
 
-def _open_pending(session: Session, keyring: KeyRing, citizen_id: uuid.UUID, kind: str) -> str | None:
+def pending_value(session: Session, *, keyring: KeyRing, citizen_id: uuid.UUID, kind: str) -> str | None:
+    """The value of the pending change of this kind, while it has not expired."""
     row = repository.pending_change(session, citizen_id, kind)
     if row is None or clock.as_utc(row.expires_at) <= clock.now():
         return None
     return _open(keyring, row)
+
+
+def lock_pending_change(
+    session: Session, *, keyring: KeyRing, citizen_id: uuid.UUID, kind: str
+) -> PendingValue | None:
+    """The pending change of this kind, locked for this transaction, also when it has expired."""
+    row = repository.pending_change(session, citizen_id, kind, for_update=True)
+    if row is None:
+        return None
+    return PendingValue(_open(keyring, row), row.attempts, clock.as_utc(row.expires_at))
+
+
+def count_failed_proof(session: Session, *, citizen_id: uuid.UUID, kind: str) -> None:
+    """A wrong code or proof: one try fewer is left (rules.MAX_CODE_ATTEMPTS in all)."""
+    repository.count_pending_attempt(session, citizen_id, kind)
+
+
+def drop_pending_change(session: Session, *, citizen_id: uuid.UUID, kind: str) -> None:
+    repository.drop_pending_change(session, citizen_id, kind)
 
 
 def _open(keyring: KeyRing, row: PendingChange) -> str:

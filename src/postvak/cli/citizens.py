@@ -22,13 +22,18 @@ def citizens_create(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Create an activated account (verified e-mail, TOTP second factor) and print its TOTP secret."""
-    from postvak.citizens import service
+    from postvak.flows import activation
 
     runtime = start_runtime()
     try:
         with runtime.database.unit_of_work() as session:
-            citizen, secret = service.create_citizen(
-                session, runtime.keyring, bsn=bsn, email=email, password=password, totp_secret=totp_secret
+            citizen, secret = activation.open_account(
+                session,
+                keyring=runtime.keyring,
+                bsn=bsn,
+                email=email,
+                password=password,
+                totp_secret=totp_secret,
             )
     except Problem as problem:
         fail(problem, as_json)

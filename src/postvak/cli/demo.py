@@ -12,6 +12,7 @@ import pikepdf
 from postvak.api.v1.delivery import deliver_letters
 from postvak.auth.passwords import hasher_for
 from postvak.citizens import service as citizens
+from postvak.flows import activation
 from postvak.kit import clock
 from postvak.kit.bsn import is_valid_bsn
 from postvak.runtime import Runtime
@@ -163,9 +164,9 @@ def seed_demo(runtime: Runtime) -> list[str]:
     for email, bsn in zip(CITIZENS, bsns, strict=False):
         password = _demo_password()
         with runtime.database.unit_of_work() as session:
-            citizen, secret = citizens.create_citizen(
+            citizen, secret = activation.open_account(
                 session,
-                runtime.keyring,
+                keyring=runtime.keyring,
                 bsn=bsn,
                 email=email,
                 password=password,

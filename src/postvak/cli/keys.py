@@ -15,7 +15,8 @@ def keys_rotate(as_json: bool = typer.Option(False, "--json")) -> None:
     """Make a new key-encryption key and re-wrap every data key under it (content is not re-encrypted):
     letters, attachments, citizens' TOTP secrets and their pending changes."""
     from postvak.attachments.service import rewrap_blob_keys
-    from postvak.citizens.service import rewrap_pending_keys, rewrap_totp_keys
+    from postvak.auth.credentials import rewrap_totp_keys
+    from postvak.citizens.service import rewrap_pending_keys
     from postvak.messages.service import rewrap_body_keys
 
     runtime = start_runtime()

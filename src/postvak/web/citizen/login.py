@@ -18,6 +18,7 @@ from postvak.citizens import rules as citizen_rules
 from postvak.citizens import service as citizens
 from postvak.citizens.mails import email_code_mail
 from postvak.errors import ValidationFailed
+from postvak.flows import activation
 from postvak.kit.mail import MailError, send_mail
 from postvak.runtime import runtime_of
 from postvak.web.citizen.rendering import second_factor_form
@@ -197,7 +198,9 @@ def verify_activation_code(
     if current_session(request).activated:
         return _redirect("/inbox")
     with runtime_of(request).database.unit_of_work() as session:
-        outcome = citizens.verify_email_code(session, citizen.citizen_id, str(form.get("code") or ""))
+        outcome = activation.verify_email_address(
+            session, citizen_id=citizen.citizen_id, code=str(form.get("code") or "")
+        )
     if outcome == "ok":
         return _redirect("/inbox")
     if outcome == "none":

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.datastructures import FormData
 
+from postvak.auth import credentials
 from postvak.auth import service as auth
 from postvak.auth.passkeys import RelyingParty
 from postvak.auth.rules import STAGE_FULL
-from postvak.citizens import service as citizens
 from postvak.errors import ValidationFailed
 from postvak.runtime import runtime_of
 from postvak.web.citizen.rendering import CitizenRoute, second_factor_form
@@ -94,8 +94,11 @@ def registration_options(request: Request, checked: Adding) -> Response:
     citizen, _form = checked
     try:
         with runtime_of(request).database.unit_of_work() as session:
-            options = auth.passkey_registration_options(
-                session, relying_party(request), citizen.citizen_id, citizen.token_hash
+            options = credentials.passkey_registration_options(
+                session,
+                rp=relying_party(request),
+                citizen_id=citizen.citizen_id,
+                token_hash=citizen.token_hash,
             )
     except ValidationFailed as problem:
         return JSONResponse({"error": problem.detail}, status_code=409, headers=NO_STORE)
@@ -108,11 +111,11 @@ def add_passkey(request: Request, checked: Adding) -> Response:
     name = str(form.get("name") or "")
     try:
         with runtime_of(request).database.unit_of_work() as session:
-            added = auth.register_passkey(
+            added = credentials.register_passkey(
                 session,
-                relying_party(request),
-                citizen.citizen_id,
-                citizen.token_hash,
+                rp=relying_party(request),
+                citizen_id=citizen.citizen_id,
+                token_hash=citizen.token_hash,
                 name=name,
                 credential=str(form.get("credential") or ""),
             )
@@ -129,7 +132,7 @@ def remove_passkey(request: Request, passkey_id: str, checked: CitizenForm) -> R
     citizen, _form = checked
     try:
         with runtime_of(request).database.unit_of_work() as session:
-            citizens.remove_passkey(session, citizen.citizen_id, passkey_id)
+            credentials.remove_passkey(session, citizen_id=citizen.citizen_id, passkey_id=passkey_id)
     except ValidationFailed as problem:
         return refuse(request, citizen, "factors", problem.detail, 409)
     return back_to_settings("passkey-removed", "second-factors")

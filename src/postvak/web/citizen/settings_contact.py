@@ -17,6 +17,7 @@ from postvak.auth import service as auth
 from postvak.citizens import service as citizens
 from postvak.citizens.mails import email_code_mail, phone_code_sms
 from postvak.errors import ValidationFailed
+from postvak.flows import activation
 from postvak.kit.mail import MailError, send_mail
 from postvak.notifications.sms import SmsFailed
 from postvak.runtime import runtime_of
@@ -68,7 +69,9 @@ def email_code_page(request: Request, citizen: Citizen) -> Response:
 def verify_email(request: Request, checked: CitizenForm) -> Response:
     citizen, form = checked
     with runtime_of(request).database.unit_of_work() as session:
-        outcome = citizens.verify_email_code(session, citizen.citizen_id, str(form.get("code") or ""))
+        outcome = activation.verify_email_address(
+            session, citizen_id=citizen.citizen_id, code=str(form.get("code") or "")
+        )
     return code_outcome(
         outcome, done="email-verified", section="email", again=partial(_email_code_form, request, citizen)
     )

@@ -13,6 +13,7 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
+from postvak.auth import credentials
 from postvak.auth import service as auth
 from postvak.auth.rules import describe_device
 from postvak.citizens import service as citizens
@@ -63,12 +64,14 @@ def settings_page(
     runtime = runtime_of(request)
     with runtime.database.unit_of_work(write=False) as session:
         account = citizens.account_settings(session, runtime.keyring, citizen.citizen_id)
+        factors = credentials.second_factors(session, citizen_id=citizen.citizen_id)
         devices = auth.active_sessions(session, citizen.citizen_id, citizen.token_hash)
         history = auth.login_history(session, citizen.citizen_id)
         nav = navigation(session, citizen)
     notice = request.query_params.get("notice")
     context = {
         "account": account,
+        "second_factors": factors,
         "devices": devices,
         "history": history,
         "error": error,

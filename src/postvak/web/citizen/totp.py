@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
-from postvak.citizens import service as citizens
+from postvak.auth import credentials
 from postvak.errors import ValidationFailed
 from postvak.runtime import runtime_of
 from postvak.web.citizen.rendering import CitizenRoute
@@ -43,7 +43,7 @@ def start_replacement(request: Request, checked: Starting) -> Response:
     citizen, _form = checked
     runtime = runtime_of(request)
     with runtime.database.unit_of_work() as session:
-        citizens.start_totp_replacement(session, runtime.keyring, citizen.citizen_id)
+        credentials.start_totp_replacement(session, keyring=runtime.keyring, citizen_id=citizen.citizen_id)
     return RedirectResponse("/settings/totp", status_code=303)
 
 
@@ -57,8 +57,8 @@ def confirm_replacement(request: Request, checked: Confirming) -> Response:
     citizen, form = checked
     runtime = runtime_of(request)
     with runtime.database.unit_of_work() as session:
-        outcome = citizens.confirm_totp_replacement(
-            session, runtime.keyring, citizen.citizen_id, str(form.get("code") or "")
+        outcome = credentials.confirm_totp_replacement(
+            session, keyring=runtime.keyring, citizen_id=citizen.citizen_id, code=str(form.get("code") or "")
         )
     return code_outcome(
         outcome,
@@ -73,7 +73,7 @@ def remove_app(request: Request, checked: CitizenForm) -> Response:
     citizen, _form = checked
     try:
         with runtime_of(request).database.unit_of_work() as session:
-            citizens.remove_totp(session, citizen.citizen_id)
+            credentials.remove_totp(session, citizen_id=citizen.citizen_id)
     except ValidationFailed as problem:
         return refuse(request, citizen, "factors", problem.detail, 409)
     return back_to_settings("totp-removed", "second-factors")
@@ -84,7 +84,7 @@ def _replacement_form(
 ) -> Response:
     runtime = runtime_of(request)
     with runtime.database.unit_of_work(write=False) as session:
-        new = citizens.new_totp(session, runtime.keyring, citizen.citizen_id)
+        new = credentials.new_totp(session, keyring=runtime.keyring, citizen_id=citizen.citizen_id)
     if new is None:
         return back_to_settings(section="second-factors")
     context = {"totp": new, "error": error}

@@ -1,0 +1,1 @@
+"""Use cases that span domains; only the edges (api, web, cli) call them."""

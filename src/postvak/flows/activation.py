@@ -1,0 +1,61 @@
+"""Activating a mailbox: from then on letters are delivered, and the letters that waited are delivered now."""
+
+from __future__ import annotations
+
+import uuid
+
+from argon2 import PasswordHasher
+from sqlalchemy.orm import Session
+
+from postvak.auth import credentials
+from postvak.citizens import service as citizens
+from postvak.citizens.models import Citizen
+from postvak.inbox.service import deliver_waiting_letters
+from postvak.kit.crypto import KeyRing
+
+
+def open_account(
+    session: Session,
+    *,
+    keyring: KeyRing,
+    bsn: str,
+    email: str,
+    password: str,
+    totp_secret: str | None = None,
+    activated: bool = True,
+    language: str = "nl",
+    hasher: PasswordHasher | None = None,
+) -> tuple[Citizen, str]:
+    """An account for the person with `bsn`, in their (found or new) mailbox, with a password and a TOTP
+    secret (auth.credentials.create_account); returns it and the base32 secret.
+
+    An `activated` account (operators, tests, the demo) has a verified e-mail address and an activated
+    mailbox at once, so the letters that waited for it are delivered now; the others verify their
+    address at first log-in (verify_email_address).
+    """
+    citizen, secret = credentials.create_account(
+        session,
+        keyring=keyring,
+        bsn=bsn,
+        email=email,
+        password=password,
+        totp_secret=totp_secret,
+        activated=activated,
+        language=language,
+        hasher=hasher,
+    )
+    if activated:
+        deliver_waiting_letters(session, citizen.mailbox_id)
+    return citizen, secret
+
+
+def verify_email_address(session: Session, *, citizen_id: uuid.UUID, code: str) -> str:
+    """Check the e-mailed code; one of citizens.rules.code_outcome's answers.
+
+    A right code verifies the address and activates the account and its mailbox (the first time),
+    and the letters that waited are delivered.
+    """
+    outcome = citizens.verify_email_code(session, citizen_id=citizen_id, code=code)
+    if outcome == "ok":
+        deliver_waiting_letters(session, citizens.get_citizen(session, citizen_id=citizen_id).mailbox_id)
+    return outcome
