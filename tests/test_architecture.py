@@ -40,9 +40,6 @@ DOMAINS = [
 KNOWN_UPWARD: set[tuple[str, str]] = {
     ("citizens", "auth"),
     ("citizens", "inbox"),
-    ("senders", "messages"),
-    ("messages", "inbox"),
-    ("messages", "notifications"),
     ("inbox", "notifications"),
 }
 # Reads of another domain's repository that are still to go through its service.
@@ -50,13 +47,9 @@ KNOWN_REPOSITORY_READS: set[tuple[str, str]] = {
     ("auth", "citizens"),
     ("inbox", "jobs"),
     ("inbox", "messages"),
-    ("messages", "citizens"),
-    ("messages", "inbox"),
     ("messages", "jobs"),
-    ("messages", "senders"),
     ("notifications", "jobs"),
     ("notifications", "messages"),
-    ("notifications", "senders"),
     ("printing", "jobs"),
     ("printing", "messages"),
     ("webhooks", "jobs"),

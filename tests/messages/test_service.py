@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from postvak.api.v1.delivery import deliver_letters
 from postvak.attachments import service as attachments
 from postvak.errors import IntegrityFailure
+from postvak.flows.delivery import deliver_letters
 from postvak.jobs import repository as jobs
 from postvak.jobs.worker import Worker
 from postvak.kit import clock

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -120,7 +120,7 @@ def read_letter(session: Session, keyring: KeyRing, mailbox_id: uuid.UUID, messa
     item.unread = False
     attachments = [
         AttachmentLink(link.position, link.file_name, blob.size, blob.page_count)
-        for link, blob in letters.attachments_of(session, message.id)
+        for link, blob in messages.attachments_of(session, message.id)
     ]
     return OpenedLetter(item, message, sender_name, body_html, attachments, history + added)
 
@@ -143,7 +143,7 @@ def attachment_download(
 ) -> tuple[str, bytes]:
     """(file name, verified PDF bytes) of one attachment of the citizen's letter."""
     _item, message, _name = _letter(session, mailbox_id, message_id)
-    for link, blob in letters.attachments_of(session, message.id):
+    for link, blob in messages.attachments_of(session, message.id):
         if link.position == position:
             return link.file_name, read_blob(keyring, store, blob)
     raise NotFound("no attachment at this position")
@@ -280,7 +280,21 @@ def _folder(session: Session, mailbox_id: uuid.UUID, folder_id: str) -> Folder:
     return folder
 
 
-# Activation -------------------------------------------------------------------------------------
+# Filing and activation --------------------------------------------------------------------------
+
+
+def file_letters(session: Session, *, letters: Sequence[dict], now: datetime) -> None:
+    """Put letters just stored into their mailboxes and the search index, in the caller's transaction.
+
+    Each letter is a dict with the Message columns id, mailbox_id, subject, message_type and
+    sender_reference, and its sender_name: delivery has them at hand, so nothing is read back.
+    """
+    repository.file_letters(session, letters, now)
+
+
+def file_stored_letters(session: Session, *, message_ids: Sequence[uuid.UUID], now: datetime) -> None:
+    """file_letters for letters stored earlier (a scheduled letter at its publication)."""
+    repository.file_stored_letters(session, message_ids, now)
 
 
 def deliver_waiting_letters(session: Session, mailbox_id: uuid.UUID) -> int:

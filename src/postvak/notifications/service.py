@@ -21,7 +21,7 @@ from postvak.messages import rules as letter_rules
 from postvak.notifications import repository, rules
 from postvak.notifications.repository import LetterState, Reader
 from postvak.notifications.rules import DIGEST, EMAIL, NEW, SMS, UNREAD
-from postvak.senders import repository as senders
+from postvak.senders import service as senders
 
 JOB_KINDS = {EMAIL: "notify-email", SMS: "notify-sms"}
 
@@ -55,7 +55,7 @@ def plan_reminders_for(session: Session, message_ids: Sequence[uuid.UUID], since
 
 
 def _reminder_days(session: Session, states: Sequence[LetterState]) -> dict:
-    return senders.unread_reminder_days(session, {(s.sender_id, s.message_type) for s in states})
+    return senders.unread_reminder_days(session, keys={(s.sender_id, s.message_type) for s in states})
 
 
 def _reminder_rows(states: Sequence[LetterState], days: dict, since: datetime | None = None) -> list[dict]:
