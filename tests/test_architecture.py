@@ -46,12 +46,9 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
 KNOWN_REPOSITORY_READS: set[tuple[str, str]] = {
     ("auth", "citizens"),
     ("inbox", "jobs"),
-    ("inbox", "messages"),
     ("messages", "jobs"),
     ("notifications", "jobs"),
-    ("notifications", "messages"),
     ("printing", "jobs"),
-    ("printing", "messages"),
     ("webhooks", "jobs"),
 }
 

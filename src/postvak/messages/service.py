@@ -29,7 +29,7 @@ from postvak.kit.crypto import IntegrityError, KeyRing, Sealed
 from postvak.kit.ids import new_id, parse_id
 from postvak.kit.pagination import decode_cursor, encode_cursor
 from postvak.kit.validation import describe_errors
-from postvak.messages import repository, rules
+from postvak.messages import history, repository, rules
 from postvak.messages.models import Message, MessageAttachment
 from postvak.messages.schemas import (
     Action,
@@ -262,7 +262,7 @@ def _write_first_events(session, sender_id, created, rows, links, boxes, now, re
         scheduled = d.message.publish_at is not None and d.message.publish_at > now
         activated = boxes[("BSN", d.message.recipient.value)].activated
         for event in rules.delivery_events(scheduled=scheduled, mailbox_activated=activated):
-            events.append({"message_id": row["id"], "sender_id": sender_id, "type": event, "at": now})
+            events.append(history.Event(row["id"], sender_id, event, now))
         attachment_rows += [{"message_id": row["id"], **link} for link in links[d.index]]
         if scheduled:
             publish_jobs.append(
@@ -278,7 +278,7 @@ def _write_first_events(session, sender_id, created, rows, links, boxes, now, re
             if activated:
                 result.delivered.append(row["id"])
     repository.insert_message_attachments(session, attachment_rows)
-    repository.insert_events(session, events)
+    history.begin(session, events=events)
     jobs.enqueue(session, publish_jobs)
 
 
@@ -289,13 +289,10 @@ def publish_scheduled(session: Session, *, message_id: uuid.UUID | None, now: da
     if found is None:
         return None
     message, mailbox = found
-    events = [e.type for e in repository.events_of(session, [message.id])[message.id]]
-    if rules.current_status(events) != "scheduled":
+    if rules.current_status(history.types_of(session, [message.id])[message.id]) != "scheduled":
         return None
     event = rules.delivery_events(scheduled=False, mailbox_activated=mailbox.activated_at is not None)[-1]
-    repository.insert_events(
-        session, [{"message_id": message.id, "sender_id": message.sender_id, "type": event, "at": now}]
-    )
+    history.append(session, events=[history.Event(message.id, message.sender_id, event, now)])
     return event
 
 
@@ -333,6 +330,11 @@ def message_view(session: Session, sender_id: uuid.UUID, message_id: str) -> Mes
         created_at=message.created_at,
         events=[EventOut(type=e.type, at=e.at, detail=e.detail) for e in events],
     )
+
+
+def sender_of(session: Session, message_id: uuid.UUID) -> uuid.UUID | None:
+    """The id of the organisation that sent the letter (None for an unknown letter)."""
+    return repository.sender_of(session, message_id)
 
 
 def attachments_of(session: Session, message_id: uuid.UUID) -> list[tuple[MessageAttachment, Blob]]:

@@ -16,8 +16,8 @@ from postvak.jobs.repository import ClaimedJob
 from postvak.jobs.rules import DEFAULT_MAX_FAILURES
 from postvak.kit import clock
 from postvak.kit.ids import new_id, parse_id
-from postvak.messages import repository as letters
-from postvak.messages import rules as letter_rules
+from postvak.messages import history
+from postvak.messages import service as messages
 from postvak.notifications import repository, rules
 from postvak.notifications.repository import LetterState, Reader
 from postvak.notifications.rules import DIGEST, EMAIL, NEW, SMS, UNREAD
@@ -166,7 +166,7 @@ class _Entry:
 
     result: Result
     notifications: list[dict] = field(default_factory=list)
-    events: list[dict] = field(default_factory=list)
+    events: list[history.Event] = field(default_factory=list)
     follow_ups: list[dict] = field(default_factory=list)
     told: list[LetterState] = field(default_factory=list)  # letters whose reminders to plan
     end: str = "finish"  # finish | retry | fail | park
@@ -207,7 +207,7 @@ def record(
             entry.end, entry.error = "fail", f"planning its reminders failed: {job_rules.error_summary(exc)}"
     notifications = [row for entry in entries for row in entry.notifications]
     repository.insert_notifications(session, sorted(notifications, key=lambda r: str(r["message_id"])))
-    add_events(session, [event for entry in entries for event in entry.events])
+    history.append_allowed(session, events=[event for entry in entries for event in entry.events])
     jobs.finish(session, [entry.result.prepared.job for entry in entries if entry.end == "finish"], now)
     failures = []
     for entry in entries:
@@ -303,15 +303,15 @@ def _sms_follow_up(p: Prepared, *, failed: bool, now: datetime) -> list[dict]:
     return []
 
 
-def _told_events(message_id, sender_id, reason: str, channel: str, now: datetime) -> list[dict]:
+def _told_events(message_id, sender_id, reason: str, channel: str, now: datetime) -> list[history.Event]:
     """`notified` per channel for a new letter; one `reminded` per reminder (with its e-mail)."""
     if reason == NEW:
         return [_event(message_id, sender_id, "notified", now, channel)]
     return [_event(message_id, sender_id, "reminded", now, reason)] if channel == EMAIL else []
 
 
-def _event(message_id, sender_id, kind: str, now: datetime, detail: str | None) -> dict:
-    return {"message_id": message_id, "sender_id": sender_id, "type": kind, "at": now, "detail": detail}
+def _event(message_id, sender_id, kind: str, now: datetime, detail: str | None) -> history.Event:
+    return history.Event(message_id, sender_id, kind, now, detail)
 
 
 def _notification(message_id, reason, channel, reference, reported: bool, now) -> dict:
@@ -348,29 +348,11 @@ def record_sms_report(session: Session, provider_id: str, delivered: bool) -> No
     if not repository.report(session, notification.id, "delivered" if delivered else "failed", now):
         return
     message_id, reason = notification.message_id, notification.reason
-    sender_id = letters.sender_of(session, message_id)
+    sender_id = messages.sender_of(session, message_id)
     if delivered:
         events = _told_events(message_id, sender_id, reason, SMS, now)
     else:
         detail = f"{_label(SMS, reason)}: the phone company could not deliver it"
         events = [_event(message_id, sender_id, "notification-failed", now, detail)]
-    add_events(session, events)
-
-
-def add_events(session: Session, events: Sequence[dict]) -> None:
-    """Adds the events that the letters' histories allow now; the others are dropped, not forced.
-
-    Between deciding to send and recording it the citizen may have read, confirmed or deleted
-    the letter: a late `notified` after `deleted-by-recipient` is not a status a letter can have.
-    """
-    if not events:
-        return
-    histories = letters.events_of(session, sorted({e["message_id"] for e in events}))
-    status = {mid: letter_rules.current_status(e.type for e in h) for mid, h in histories.items()}
-    allowed = []
-    for event in events:
-        current = status[event["message_id"]]
-        if event["type"] in letter_rules.ALLOWED[current]:
-            allowed.append(event)
-            status[event["message_id"]] = letter_rules.status_after(current, event["type"])
-    letters.insert_events(session, allowed)
+    # Reports are late by nature: the citizen may have deleted the letter meanwhile.
+    history.append_allowed(session, events=events)
