@@ -45,11 +45,6 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
 # Reads of another domain's repository that are still to go through its service.
 KNOWN_REPOSITORY_READS: set[tuple[str, str]] = {
     ("auth", "citizens"),
-    ("inbox", "jobs"),
-    ("messages", "jobs"),
-    ("notifications", "jobs"),
-    ("printing", "jobs"),
-    ("webhooks", "jobs"),
 }
 
 

@@ -18,7 +18,7 @@ from postvak.jobs.worker import Worker
 from postvak.keyfile import load_keyring
 from postvak.kit.crypto import KeyRing
 from postvak.messages.service import PUBLISH_JOB
-from postvak.notifications.dispatch import EmailLane, SmsLane
+from postvak.notifications.lanes import EmailLane, SmsLane
 from postvak.notifications.sms import ConsoleSms, HttpGatewaySms, SmsProvider
 from postvak.printing.jobs import PrintLane
 from postvak.printing.service import PRINT_LETTERS_JOB, print_letters_job

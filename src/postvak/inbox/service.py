@@ -15,7 +15,7 @@ from postvak.blobs.store import BlobStore
 from postvak.errors import NotFound, ValidationFailed
 from postvak.inbox import repository, rules, search
 from postvak.inbox.models import Folder, InboxItem
-from postvak.jobs import repository as jobs
+from postvak.jobs import service as jobs
 from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
 from postvak.kit.ids import new_id, parse_id
@@ -196,14 +196,10 @@ def _schedule_purge(session: Session, mailbox_id: uuid.UUID, binned_at: datetime
     due = rules.purge_job_due(binned_at)
     jobs.enqueue(
         session,
-        [
-            {
-                "kind": PURGE_JOB,
-                "dedupe_key": f"{PURGE_JOB}:{mailbox_id}:{due:%Y%m%d%H}",
-                "payload": {"mailboxId": str(mailbox_id)},
-                "due_at": due,
-            }
-        ],
+        kind=PURGE_JOB,
+        key=f"{PURGE_JOB}:{mailbox_id}:{due:%Y%m%d%H}",
+        payload={"mailboxId": str(mailbox_id)},
+        due_at=due,
     )
 
 

@@ -23,7 +23,8 @@ from postvak.errors import (
     Problem,
     ValidationFailed,
 )
-from postvak.jobs import repository as jobs
+from postvak.jobs import service as jobs
+from postvak.jobs.models import NewJob
 from postvak.kit.bsn import bsn_problem
 from postvak.kit.crypto import IntegrityError, KeyRing, Sealed
 from postvak.kit.ids import new_id, parse_id
@@ -266,12 +267,12 @@ def _write_first_events(session, sender_id, created, rows, links, boxes, now, re
         attachment_rows += [{"message_id": row["id"], **link} for link in links[d.index]]
         if scheduled:
             publish_jobs.append(
-                {
-                    "kind": PUBLISH_JOB,
-                    "dedupe_key": f"{PUBLISH_JOB}:{row['id']}",
-                    "payload": {"messageId": str(row["id"])},
-                    "due_at": d.message.publish_at,
-                }
+                NewJob(
+                    PUBLISH_JOB,
+                    f"{PUBLISH_JOB}:{row['id']}",
+                    {"messageId": str(row["id"])},
+                    d.message.publish_at,
+                )
             )
         else:
             result.to_file.append(row)
@@ -279,7 +280,7 @@ def _write_first_events(session, sender_id, created, rows, links, boxes, now, re
                 result.delivered.append(row["id"])
     repository.insert_message_attachments(session, attachment_rows)
     history.begin(session, events=events)
-    jobs.enqueue(session, publish_jobs)
+    jobs.enqueue_many(session, publish_jobs)
 
 
 def publish_scheduled(session: Session, *, message_id: uuid.UUID | None, now: datetime) -> str | None:

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from postvak.addresses import service as addresses
 from postvak.attachments.models import Blob
 from postvak.errors import Problem
-from postvak.jobs import repository as jobs
+from postvak.jobs import service as jobs
 from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
 from postvak.kit.ids import new_id, parse_id
@@ -163,14 +163,10 @@ def _claim(session, chunk, facts, states, now, outcome: PrintRequest) -> None:
     repository.set_batch(session, batch_id, letters=len(claimed))
     jobs.enqueue(
         session,
-        [
-            {
-                "kind": PRINT_BATCH_JOB,
-                "dedupe_key": f"{PRINT_BATCH_JOB}:{batch_id}",
-                "payload": {"batchId": str(batch_id)},
-                "due_at": now,
-            }
-        ],
+        kind=PRINT_BATCH_JOB,
+        key=f"{PRINT_BATCH_JOB}:{batch_id}",
+        payload={"batchId": str(batch_id)},
+        due_at=now,
     )
     outcome.batches.append(batch_id)
     outcome.claimed += sorted(claimed)
