@@ -3,6 +3,7 @@ is queued and as a worker claims it."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import JSON, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,9 +45,9 @@ class Job(Base):
     parked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-@dataclass(frozen=True, slots=True)
-class NewJob:
-    """Work to queue; its `key` (the dedupe key) makes it happen once, however often it is queued."""
+class NewJob(NamedTuple):
+    """Work to queue; its `key` (the dedupe key) makes it happen once, however often it is queued. (A named
+    tuple: the notifications of a batch of a thousand letters make a thousand, so each must cost little.)"""
 
     kind: str
     key: str
