@@ -22,8 +22,8 @@ from tests.support.letters import letter, register
 from tests.support.printing import attachment_pdf, inline_pdf, print_worker, register_addresses
 
 from postvak.addresses import service as addresses
-from postvak.api.v1.delivery import deliver_letters
 from postvak.config import Settings
+from postvak.flows.delivery import deliver_letters
 from postvak.migrate import upgrade
 from postvak.printing import service
 from postvak.printing.render import LetterForPrint, render_letter

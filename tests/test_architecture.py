@@ -36,29 +36,6 @@ DOMAINS = [
     "webhooks",
 ]
 
-# Upward imports that are still to be removed (package, imported package). The list only shrinks.
-KNOWN_UPWARD: set[tuple[str, str]] = {
-    ("senders", "messages"),
-    ("messages", "inbox"),
-    ("messages", "notifications"),
-    ("inbox", "notifications"),
-}
-# Reads of another domain's repository that are still to go through its service.
-KNOWN_REPOSITORY_READS: set[tuple[str, str]] = {
-    ("inbox", "jobs"),
-    ("inbox", "messages"),
-    ("messages", "citizens"),
-    ("messages", "inbox"),
-    ("messages", "jobs"),
-    ("messages", "senders"),
-    ("notifications", "jobs"),
-    ("notifications", "messages"),
-    ("notifications", "senders"),
-    ("printing", "jobs"),
-    ("printing", "messages"),
-    ("webhooks", "jobs"),
-}
-
 
 def imports_of(path: Path) -> list[tuple[str, str]]:
     """(package, module) for every `postvak.<package>[.<module>]` that a file imports."""
@@ -165,17 +142,12 @@ def test_domains_import_only_lower_domains():
         for imported, _ in imports
         if imported in rank and rank[imported] > rank[package]
     }
-    assert upward - KNOWN_UPWARD == set(), "a domain imports a higher one: make it a flow"
-    assert KNOWN_UPWARD - upward == set(), "an upward import is gone: take it off KNOWN_UPWARD"
+    assert upward == set(), "a domain imports a higher one: make the use case a flow"
 
 
 def test_no_cycle_among_the_packages_below_the_edges():
     edges = {
-        package: {
-            imported
-            for imported, _ in imports
-            if imported not in EDGES and (package, imported) not in KNOWN_UPWARD
-        }
+        package: {imported for imported, _ in imports if imported not in EDGES}
         for package, imports in import_graph().items()
         if package not in EDGES
     }
@@ -195,8 +167,7 @@ def test_a_domain_reads_another_only_through_its_service():
         for imported, module in imports
         if imported in DOMAINS and imported != package and module == "repository"
     }
-    assert reads - KNOWN_REPOSITORY_READS == set(), "call the other domain's service instead"
-    assert KNOWN_REPOSITORY_READS - reads == set(), "a repository read is gone: take it off the list"
+    assert reads == set(), "call the other domain's service instead"
 
 
 def test_flows_are_called_only_by_the_edges():

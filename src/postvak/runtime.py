@@ -14,13 +14,13 @@ from postvak.blobs.filesystem import FilesystemBlobStore
 from postvak.blobs.store import BlobStore
 from postvak.config import ConfigurationError, Settings
 from postvak.db import Database, get_database
+from postvak.flows.publishing import publish_scheduled_letter
 from postvak.inbox.jobs import PURGE_JOB, purge_bin
 from postvak.jobs.worker import Worker
 from postvak.keyfile import load_keyring
 from postvak.kit.crypto import KeyRing
-from postvak.messages.jobs import publish_message
 from postvak.messages.service import PUBLISH_JOB
-from postvak.notifications.dispatch import EmailLane, SmsLane
+from postvak.notifications.lanes import EmailLane, SmsLane
 from postvak.notifications.sms import ConsoleSms, HttpGatewaySms, SmsProvider
 from postvak.printing.jobs import PrintLane
 from postvak.printing.service import PRINT_LETTERS_JOB, print_letters_job
@@ -92,7 +92,7 @@ def build_sms(settings: Settings) -> SmsProvider:
 
 def job_handlers() -> dict:
     """Every kind of background job that runs on its own, and the use case that runs it."""
-    return {PUBLISH_JOB: publish_message, PURGE_JOB: purge_bin, PRINT_LETTERS_JOB: print_letters_job}
+    return {PUBLISH_JOB: publish_scheduled_letter, PURGE_JOB: purge_bin, PRINT_LETTERS_JOB: print_letters_job}
 
 
 def build_worker(runtime: Runtime) -> Worker:

@@ -185,7 +185,7 @@ def test_two_workers_drain_2000_jobs_without_running_one_twice(runtime, client, 
     claim. A second claim is a claim after the lease of a run ran out: the worker logs it and counts
     it as a failure of the job. This test tells the two apart (it once failed on a loaded machine
     with attempts {1, 2} and no e-mail twice: a retry, or a claim after a lease that a slow claim,
-    prepare and commit had used up — see jobs.repository.claim and dispatch._Lane.lease).
+    prepare and commit had used up — see jobs.repository.claim and lanes._Lane.lease).
     """
     for bsn in bsns[:20]:
         make_citizen(runtime, bsn)

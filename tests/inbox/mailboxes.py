@@ -6,9 +6,9 @@ import uuid
 
 from sqlalchemy import select, update
 
-from postvak.api.v1.delivery import deliver_letters
 from postvak.citizens import repository as mailboxes
 from postvak.citizens.models import Mailbox
+from postvak.flows.delivery import deliver_letters
 from postvak.kit import clock
 from postvak.messages import repository as letters
 from postvak.runtime import Runtime

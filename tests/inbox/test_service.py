@@ -69,9 +69,9 @@ def test_a_letter_waits_in_an_unactivated_mailbox_and_is_delivered_on_activation
     assert history(runtime, message_id) == ["accepted", "unreachable"]
     box = mailbox(runtime, bsns[1])  # activates it
     with runtime.database.unit_of_work() as session:
-        assert inbox.deliver_waiting_letters(session, box) == 1
+        assert len(inbox.deliver_waiting_letters(session, box)) == 1
     with runtime.database.unit_of_work() as session:
-        assert inbox.deliver_waiting_letters(session, box) == 0
+        assert inbox.deliver_waiting_letters(session, box) == []
     assert history(runtime, message_id) == ["accepted", "unreachable", "delivered"]
     assert [row.message_id for row in _listing(runtime, box).letters] == [message_id]
 

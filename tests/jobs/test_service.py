@@ -1,17 +1,23 @@
-"""The operator's use cases of the outbox: see failing and parked jobs, retry or discard one."""
+"""The use cases of the outbox: queue work once per key, in one insert however much; and the operator's:
+see failing and parked jobs, retry or discard one."""
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from postvak.errors import NotFound, ValidationFailed
 from postvak.jobs import repository as jobs
 from postvak.jobs import service
+from postvak.jobs.models import NewJob
 from postvak.jobs.worker import Worker
 from postvak.kit import clock
 from tests.support.jobs import run_until_parked, stored_job
+from tests.support.webhooks import counting_statements
 
 START = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
 
@@ -37,14 +43,30 @@ class Outbox:
         return stored_job(self.runtime, f"work:{n}").id
 
 
+def test_work_queued_twice_under_one_key_is_queued_once(runtime):
+    with runtime.database.unit_of_work() as session:
+        service.enqueue(session, kind="work", key="work:once", payload={"n": 1}, due_at=START)
+    with runtime.database.unit_of_work() as session:
+        service.enqueue(session, kind="work", key="work:once", payload={"n": 2}, due_at=START)
+        service.enqueue_many(session, [NewJob("work", "work:once", {"n": 3}, START)])
+    assert stored_job(runtime, "work:once").payload == {"n": 1}
+
+
+def test_a_thousand_jobs_are_queued_with_one_statement(runtime):
+    planned = [NewJob("work", f"work:{n}", {"n": n}, START + timedelta(seconds=n)) for n in range(1000)]
+    with runtime.database.unit_of_work() as session:
+        session.execute(text("SELECT 1"))  # the transaction has begun
+        with counting_statements(runtime.database.writer) as statements:
+            service.enqueue_many(session, planned)
+    assert len(statements) == 1, statements
+    assert clock.as_utc(stored_job(runtime, "work:999").due_at) == START + timedelta(seconds=999)
+
+
 @pytest.fixture
 def outbox(runtime) -> Outbox:
     clock.set_clock(lambda: START)
-    rows = [
-        {"kind": "work", "dedupe_key": f"work:{n}", "payload": {"n": n}, "due_at": START} for n in range(4)
-    ]
     with runtime.database.unit_of_work() as session:
-        jobs.enqueue(session, rows)
+        service.enqueue_many(session, [NewJob("work", f"work:{n}", {"n": n}, START) for n in range(4)])
     box = Outbox(runtime)
     box.worker.run_once()  # 0 done; 1, 2, 3 failed once
     _, two = run_until_parked(runtime, box.worker, "work:2", START)
@@ -72,9 +94,7 @@ def test_failing_and_parked_jobs_are_listed_newest_first(runtime, outbox):
 def test_a_job_that_failed_once_and_waits_for_its_retry_is_listed_but_not_as_parked(runtime):
     clock.set_clock(lambda: START)
     with runtime.database.unit_of_work() as session:
-        jobs.enqueue(
-            session, [{"kind": "work", "dedupe_key": "work:1", "payload": {"n": 1}, "due_at": START}]
-        )
+        service.enqueue(session, kind="work", key="work:1", payload={"n": 1}, due_at=START)
     Outbox(runtime).worker.run_once()
     with runtime.database.unit_of_work(write=False) as session:
         [view] = service.failing_jobs(session)
@@ -123,3 +143,16 @@ def test_what_cannot_be_retried_or_discarded_is_refused(runtime, outbox):
             service.retry_job(session, job_id=outbox.id(2))
         with pytest.raises(ValidationFailed, match="running now"):
             service.discard_job(session, job_id=outbox.id(2))
+
+
+def test_every_job_is_queued_through_jobs_service():
+    """No module outside the outbox builds a job's row (its `dedupe_key` column) by hand."""
+    source = Path(__file__).resolve().parents[2] / "src" / "postvak"
+    hand_built = [
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if path.parent != source / "jobs"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and node.value == "dedupe_key"
+    ]
+    assert hand_built == []

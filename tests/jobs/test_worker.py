@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from postvak.inbox import service as inbox
 from postvak.jobs import repository as jobs
-from postvak.jobs.repository import ClaimedJob
+from postvak.jobs.models import ClaimedJob
 from postvak.jobs.worker import Worker
 from postvak.kit import clock
 from postvak.runtime import job_handlers

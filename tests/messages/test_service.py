@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from postvak.api.v1.delivery import deliver_letters
 from postvak.attachments import service as attachments
 from postvak.errors import IntegrityFailure
+from postvak.flows.delivery import deliver_letters
 from postvak.jobs import repository as jobs
+from postvak.jobs.service import enqueue
 from postvak.jobs.worker import Worker
 from postvak.kit import clock
 from postvak.messages import repository
@@ -107,9 +108,7 @@ def test_a_failing_job_is_retried_later_not_lost(runtime):
             raise ConnectionError("down")
 
     with runtime.database.unit_of_work() as session:
-        jobs.enqueue(
-            session, [{"kind": "flaky", "dedupe_key": "flaky:1", "payload": {"n": 1}, "due_at": start}]
-        )
+        enqueue(session, kind="flaky", key="flaky:1", payload={"n": 1}, due_at=start)
     worker = Worker(runtime.database, {"flaky": flaky})
     assert worker.run_once() == 1
     assert worker.run_once() == 0  # backing off

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from postvak.inbox import service as inbox
 from postvak.jobs import repository as jobs
-from postvak.jobs.service import failing_jobs
+from postvak.jobs.service import enqueue, failing_jobs
 from postvak.kit import clock
 from postvak.messages.models import MessageEvent
 from postvak.printing import rules, service
@@ -143,16 +143,12 @@ def test_asking_twice_prints_once(runtime, client, sender, bsns, print_dir):
     worker = print_worker(runtime)
     worker.drain()
     with runtime.database.unit_of_work() as session:  # and again through the outbox, after it ran
-        jobs.enqueue(
+        enqueue(
             session,
-            [
-                {
-                    "kind": service.PRINT_LETTERS_JOB,
-                    "dedupe_key": "print-letters:again",
-                    "payload": {"messageIds": [str(i) for i in ids]},
-                    "due_at": clock.now(),
-                }
-            ],
+            kind=service.PRINT_LETTERS_JOB,
+            key="print-letters:again",
+            payload={"messageIds": [str(i) for i in ids]},
+            due_at=clock.now(),
         )
     assert worker.drain() == 1
     third = _print(runtime, ids)

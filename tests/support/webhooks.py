@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import event
 
 from postvak.jobs import repository as jobs
-from postvak.jobs.repository import ClaimedJob
+from postvak.jobs.models import ClaimedJob
 from postvak.kit import clock
 from postvak.kit.netguard import Policy
 from postvak.runtime import Runtime

@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from postvak.jobs import repository as jobs
-from postvak.jobs.models import Job
-from postvak.jobs.service import failing_jobs
+from postvak.jobs.models import Job, NewJob
+from postvak.jobs.service import enqueue_many, failing_jobs
 from postvak.kit import clock
 from postvak.kit.netguard import GuardedClient, Policy
 from postvak.webhooks import rules, service
@@ -268,17 +267,12 @@ def test_a_job_that_plan_deliveries_did_not_make_is_dropped_alone(runtime, sende
         {"endpointId": str(endpoint_id), "eventId": "5"},
         {"endpointId": str(endpoint_id), "eventId": 5},
     ]
-    rows = [
-        {
-            "kind": service.DELIVERY_JOB,
-            "dedupe_key": f"webhook:odd:{n}",
-            "payload": payload,
-            "due_at": clock.now(),
-        }
+    planned = [
+        NewJob(service.DELIVERY_JOB, f"webhook:odd:{n}", payload, clock.now())
         for n, payload in enumerate(odd)
     ]
     with runtime.database.unit_of_work() as session:
-        jobs.enqueue(session, rows)
+        enqueue_many(session, planned)
     results = sorted(o.result for o in deliver_due(runtime, poster))
     assert results == ["delivered", "dropped", "dropped", "dropped"]
     assert [orjson.loads(r.body)["id"] for r in hooks.received] == ["1"]

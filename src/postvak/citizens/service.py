@@ -27,6 +27,13 @@ class EmailCode:
     language: str
 
 
+def ensure_mailboxes(
+    session: Session, *, recipients: set[repository.RecipientKey]
+) -> dict[repository.RecipientKey, repository.MailboxRef]:
+    """The mailbox of every (recipient type, value), created where there was none (letters are coming)."""
+    return repository.ensure_mailboxes(session, recipients)
+
+
 def create_citizen(
     session: Session,
     *,

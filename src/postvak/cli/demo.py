@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pikepdf
 
-from postvak.api.v1.delivery import deliver_letters
 from postvak.auth.passwords import hasher_for
 from postvak.citizens import service as citizens
 from postvak.flows import activation
+from postvak.flows.delivery import deliver_letters
 from postvak.kit import clock
 from postvak.kit.bsn import is_valid_bsn
 from postvak.runtime import Runtime

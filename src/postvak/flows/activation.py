@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from postvak.auth import credentials
 from postvak.citizens import service as citizens
 from postvak.citizens.models import Citizen
-from postvak.inbox.service import deliver_waiting_letters
+from postvak.inbox import service as inbox
+from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
+from postvak.notifications import service as notifications
 
 
 def open_account(
@@ -45,7 +47,7 @@ def open_account(
         hasher=hasher,
     )
     if activated:
-        deliver_waiting_letters(session, citizen.mailbox_id)
+        _deliver_waiting(session, citizen.mailbox_id)
     return citizen, secret
 
 
@@ -57,5 +59,11 @@ def verify_email_address(session: Session, *, citizen_id: uuid.UUID, code: str) 
     """
     outcome = citizens.verify_email_code(session, citizen_id=citizen_id, code=code)
     if outcome == "ok":
-        deliver_waiting_letters(session, citizens.get_citizen(session, citizen_id=citizen_id).mailbox_id)
+        _deliver_waiting(session, citizens.get_citizen(session, citizen_id=citizen_id).mailbox_id)
     return outcome
+
+
+def _deliver_waiting(session: Session, mailbox_id: uuid.UUID) -> None:
+    delivered = inbox.deliver_waiting_letters(session, mailbox_id)
+    # The citizen is looking at these letters right now: no notification, but their reminders.
+    notifications.plan_reminders_for(session, delivered, clock.now())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,16 +15,15 @@ from postvak.blobs.store import BlobStore
 from postvak.errors import NotFound, ValidationFailed
 from postvak.inbox import repository, rules, search
 from postvak.inbox.models import Folder, InboxItem
-from postvak.jobs import repository as jobs
+from postvak.jobs import service as jobs
 from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
 from postvak.kit.ids import new_id, parse_id
-from postvak.messages import repository as letters
+from postvak.messages import history
 from postvak.messages import rules as letter_rules
 from postvak.messages import service as messages
 from postvak.messages.models import Message
 from postvak.messages.render import render_body
-from postvak.notifications import service as notifications
 
 PURGE_JOB = "purge-bin"
 
@@ -96,14 +95,11 @@ def _letter(session: Session, mailbox_id: uuid.UUID, message_id: str, *, lock: b
 
 
 def _history(session: Session, message_id: uuid.UUID) -> list[str]:
-    return [e.type for e in letters.events_of(session, [message_id])[message_id]]
+    return history.types_of(session, [message_id])[message_id]
 
 
 def _add_events(session: Session, message: Message, events: Iterable[str], now: datetime) -> None:
-    letters.insert_events(
-        session,
-        [{"message_id": message.id, "sender_id": message.sender_id, "type": e, "at": now} for e in events],
-    )
+    history.append(session, events=[history.Event(message.id, message.sender_id, e, now) for e in events])
 
 
 def read_letter(session: Session, keyring: KeyRing, mailbox_id: uuid.UUID, message_id: str) -> OpenedLetter:
@@ -114,15 +110,15 @@ def read_letter(session: Session, keyring: KeyRing, mailbox_id: uuid.UUID, messa
     """
     item, message, sender_name = _letter(session, mailbox_id, message_id, lock=True)
     body_html = render_body(messages.open_body(keyring, message))
-    history = _history(session, message.id)
-    added = rules.opening_events(history)
+    so_far = _history(session, message.id)
+    added = rules.opening_events(so_far)
     _add_events(session, message, added, clock.now())
     item.unread = False
     attachments = [
         AttachmentLink(link.position, link.file_name, blob.size, blob.page_count)
-        for link, blob in letters.attachments_of(session, message.id)
+        for link, blob in messages.attachments_of(session, message.id)
     ]
-    return OpenedLetter(item, message, sender_name, body_html, attachments, history + added)
+    return OpenedLetter(item, message, sender_name, body_html, attachments, so_far + added)
 
 
 def confirm_receipt(session: Session, mailbox_id: uuid.UUID, message_id: str) -> bool:
@@ -143,7 +139,7 @@ def attachment_download(
 ) -> tuple[str, bytes]:
     """(file name, verified PDF bytes) of one attachment of the citizen's letter."""
     _item, message, _name = _letter(session, mailbox_id, message_id)
-    for link, blob in letters.attachments_of(session, message.id):
+    for link, blob in messages.attachments_of(session, message.id):
         if link.position == position:
             return link.file_name, read_blob(keyring, store, blob)
     raise NotFound("no attachment at this position")
@@ -199,14 +195,10 @@ def _schedule_purge(session: Session, mailbox_id: uuid.UUID, binned_at: datetime
     due = rules.purge_job_due(binned_at)
     jobs.enqueue(
         session,
-        [
-            {
-                "kind": PURGE_JOB,
-                "dedupe_key": f"{PURGE_JOB}:{mailbox_id}:{due:%Y%m%d%H}",
-                "payload": {"mailboxId": str(mailbox_id)},
-                "due_at": due,
-            }
-        ],
+        kind=PURGE_JOB,
+        key=f"{PURGE_JOB}:{mailbox_id}:{due:%Y%m%d%H}",
+        payload={"mailboxId": str(mailbox_id)},
+        due_at=due,
     )
 
 
@@ -217,13 +209,13 @@ def purge(session: Session, mailbox_id: uuid.UUID, message_ids: list[uuid.UUID] 
 
 
 def _purge_rows(session: Session, rows, now: datetime) -> int:
-    histories = letters.events_of(session, [mid for mid, _, _ in rows])
+    histories = history.types_of(session, [mid for mid, _, _ in rows])
     events = [
-        {"message_id": mid, "sender_id": sid, "type": event, "at": now}
+        history.Event(mid, sid, event, now)
         for mid, sid, _ in rows
-        for event in rules.removal_events([e.type for e in histories[mid]])
+        for event in rules.removal_events(histories[mid])
     ]
-    letters.insert_events(session, events)
+    history.append(session, events=events)
     repository.mark_purged(session, [mid for mid, _, _ in rows], now)
     return len(rows)
 
@@ -280,29 +272,41 @@ def _folder(session: Session, mailbox_id: uuid.UUID, folder_id: str) -> Folder:
     return folder
 
 
-# Activation -------------------------------------------------------------------------------------
+# Filing and activation --------------------------------------------------------------------------
 
 
-def deliver_waiting_letters(session: Session, mailbox_id: uuid.UUID) -> int:
+def file_letters(session: Session, *, letters: Sequence[dict], now: datetime) -> None:
+    """Put letters just stored into their mailboxes and the search index, in the caller's transaction.
+
+    Each letter is a dict with the Message columns id, mailbox_id, subject, message_type and
+    sender_reference, and its sender_name: delivery has them at hand, so nothing is read back.
+    """
+    repository.file_letters(session, letters, now)
+
+
+def file_stored_letters(session: Session, *, message_ids: Sequence[uuid.UUID], now: datetime) -> None:
+    """file_letters for letters stored earlier (a scheduled letter at its publication)."""
+    repository.file_stored_letters(session, message_ids, now)
+
+
+def deliver_waiting_letters(session: Session, mailbox_id: uuid.UUID) -> list[uuid.UUID]:
     """When a mailbox is activated: letters that waited as `unreachable` become `delivered`.
 
     Call it in the transaction that activates the mailbox. It also files any letter of the
-    mailbox that has no inbox line yet and is not scheduled. Returns how many were delivered.
+    mailbox that has no inbox line yet and is not scheduled. Returns the letters delivered now.
     """
     now = clock.now()
     unfiled = repository.unfiled_letters(session, mailbox_id)
     waiting = repository.waiting_letters(session, mailbox_id)
-    histories = letters.events_of(session, sorted(set(unfiled) | {mid for mid, _ in waiting}))
-    statuses = {mid: letter_rules.current_status(e.type for e in h) for mid, h in histories.items()}
+    histories = history.types_of(session, sorted(set(unfiled) | {mid for mid, _ in waiting}))
+    statuses = {mid: letter_rules.current_status(h) for mid, h in histories.items()}
     repository.file_stored_letters(
         session, [mid for mid in unfiled if statuses[mid] not in (None, "accepted", "scheduled")], now
     )
     events = [
-        {"message_id": mid, "sender_id": sid, "type": event, "at": now}
+        history.Event(mid, sid, event, now)
         for mid, sid in waiting
-        for event in rules.activation_events([e.type for e in histories[mid]])
+        for event in rules.activation_events(histories[mid])
     ]
-    letters.insert_events(session, events)
-    # The citizen is looking at these letters right now: no notification, but their reminders.
-    notifications.plan_reminders_for(session, [mid for mid, _ in waiting], now)
-    return len(events)
+    history.append(session, events=events)
+    return sorted({event.message_id for event in events})

@@ -1,6 +1,9 @@
-"""The outbox: background work committed in the same transaction as the change that needs it."""
+"""The outbox: background work committed in the same transaction as the change that needs it; a job as it
+is queued and as a worker claims it."""
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import JSON, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -40,3 +43,24 @@ class Job(Base):
     # Parked (dead-lettered): never claimed again until an operator retries it; a parked job that
     # is also done was discarded by an operator.
     parked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class NewJob(NamedTuple):
+    """Work to queue; its `key` (the dedupe key) makes it happen once, however often it is queued. (A named
+    tuple: the notifications of a batch of a thousand letters make a thousand, so each must cost little.)"""
+
+    kind: str
+    key: str
+    payload: dict
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    payload: dict
+    attempt: int  # 1 on the first run; the fence of every write about this run (jobs.repository._ours)
+    failures: int = 0  # failed runs before this one
+    leased_until: datetime | None = None  # another worker may claim it from then on
+    taken_over: bool = False  # claimed after the lease of an earlier run ran out

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from postvak.jobs.models import Job
+from postvak.jobs.models import ClaimedJob, Job
 from postvak.jobs.rules import LEASE_RAN_OUT
 from postvak.kit.sql import insert_ignoring_conflicts
 
@@ -19,17 +19,6 @@ def enqueue(session: Session, rows: Sequence[dict]) -> None:
     """Rows with kind, dedupe_key, payload and due_at; a dedupe key already queued is skipped."""
     rows = [{"attempts": 0, "failures": 0, **row} for row in sorted(rows, key=lambda r: r["dedupe_key"])]
     insert_ignoring_conflicts(session, Job.__table__, rows, ["dedupe_key"])
-
-
-@dataclass(frozen=True)
-class ClaimedJob:
-    id: int
-    kind: str
-    payload: dict
-    attempt: int  # 1 on the first run; the fence of every write about this run (see _ours)
-    failures: int = 0  # failed runs before this one
-    leased_until: datetime | None = None  # another worker may claim it from then on
-    taken_over: bool = False  # claimed after the lease of an earlier run ran out
 
 
 @dataclass(frozen=True)

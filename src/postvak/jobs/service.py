@@ -1,7 +1,9 @@
-"""Use cases of the outbox for an operator: see the jobs that fail or were parked, retry or discard one."""
+"""Use cases of the outbox: queue work, end a claimed run (for the worker's lanes), and for an operator:
+see the jobs that fail or were parked, retry or discard one."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,9 +11,55 @@ from sqlalchemy.orm import Session
 
 from postvak.errors import NotFound, ValidationFailed
 from postvak.jobs import repository, rules
-from postvak.jobs.models import Job
+from postvak.jobs.models import ClaimedJob, Job, NewJob
 from postvak.kit import clock
 from postvak.kit.clock import as_utc
+
+
+def enqueue(session: Session, *, kind: str, key: str, payload: dict, due_at: datetime) -> None:
+    """Queue one job in the caller's transaction: it runs only if that commits (the outbox). A `key`
+    already queued is skipped, so queueing the same work twice runs it once."""
+    enqueue_many(session, [NewJob(kind, key, payload, due_at)])
+
+
+def enqueue_many(session: Session, jobs: Sequence[NewJob]) -> None:
+    """enqueue for many jobs in one insert (the notifications of a batch of a thousand letters)."""
+    repository.enqueue(
+        session,
+        [{"kind": j.kind, "dedupe_key": j.key, "payload": j.payload, "due_at": j.due_at} for j in jobs],
+    )
+
+
+# Ending a claimed run: each write is fenced by the claim, so a run that outlasted its lease changes nothing.
+
+
+def finish(session: Session, *, jobs: Sequence[ClaimedJob], now: datetime) -> int:
+    """These runs' jobs are done; returns how many were still this worker's to finish."""
+    return repository.finish(session, jobs, now)
+
+
+def reschedule(session: Session, *, job: ClaimedJob, due_at: datetime, error: str) -> None:
+    """Try again at `due_at`: the job's own retry (a mail server's "later"), not a failure."""
+    repository.reschedule(session, job, due_at, error)
+
+
+def release(session: Session, *, job: ClaimedJob, due_at: datetime, reason: str) -> bool:
+    """Hand a claimed job back unrun, due at `due_at`, no failure counted; returns whether it was (see
+    jobs.repository.release)."""
+    return repository.release(session, job, due_at, reason)
+
+
+def fail(session: Session, *, job: ClaimedJob, error: str, retry_at: datetime | None, now: datetime) -> None:
+    """One more failed run: try again at `retry_at`, or park the job when that is None."""
+    repository.fail(session, job, error, retry_at, now)
+
+
+def park(session: Session, *, job: ClaimedJob, error: str, now: datetime) -> None:
+    """Never run this job again without an operator (say, a text message that may have gone out)."""
+    repository.park(session, job, error, now)
+
+
+# What an operator sees and does ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from postvak.db import Database
 from postvak.jobs import repository
-from postvak.jobs.repository import ClaimedJob
+from postvak.jobs.models import ClaimedJob
 from postvak.jobs.rules import DEFAULT_MAX_FAILURES, after_failure, error_summary
 from postvak.kit import clock
 

@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -19,21 +18,16 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from postvak.attachments.rules import FILE_NAME_MAX_LENGTH, FILE_NAME_PATTERN, file_name_problem
 from postvak.errors import ProblemOut
 from postvak.kit import clock
 from postvak.kit.pagination import cursor_pattern
+from postvak.kit.schemas import ApiModel
 from postvak.kit.text import text_pattern, text_problem
 from postvak.messages import rules
 from postvak.senders.rules import MESSAGE_TYPE_MAX_LENGTH
-
-
-class ApiModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
 
 # --- text: lengths, then the edge's rule for control and bidirectional-control characters ---------
 

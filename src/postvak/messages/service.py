@@ -1,9 +1,10 @@
-"""Use cases of letters: deliver (one or a batch, idempotently), read back, follow events."""
+"""Use cases of letters: check and store (idempotently), publish when scheduled, read back, follow events."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from postvak.attachments import service as attachments
 from postvak.attachments.models import Blob
 from postvak.attachments.pdf import MAX_ATTACHMENT_BYTES
-from postvak.citizens import repository as mailboxes
+from postvak.citizens import service as citizens
 from postvak.errors import (
     DuplicateReference,
     IntegrityFailure,
@@ -22,16 +23,15 @@ from postvak.errors import (
     Problem,
     ValidationFailed,
 )
-from postvak.inbox import repository as inbox
-from postvak.jobs import repository as jobs
-from postvak.kit import clock
+from postvak.jobs import service as jobs
+from postvak.jobs.models import NewJob
 from postvak.kit.bsn import bsn_problem
 from postvak.kit.crypto import IntegrityError, KeyRing, Sealed
 from postvak.kit.ids import new_id, parse_id
 from postvak.kit.pagination import decode_cursor, encode_cursor
 from postvak.kit.validation import describe_errors
-from postvak.messages import repository, rules
-from postvak.messages.models import Message
+from postvak.messages import history, repository, rules
+from postvak.messages.models import Message, MessageAttachment
 from postvak.messages.schemas import (
     Action,
     AttachmentOut,
@@ -42,8 +42,6 @@ from postvak.messages.schemas import (
     MessageOut,
     Notification,
 )
-from postvak.notifications import service as notifications
-from postvak.senders import repository as senders
 
 PUBLISH_JOB = "publish-message"
 
@@ -114,23 +112,36 @@ def inline_contents(drafts: list[Draft]) -> list[bytes]:
     return [data for d in drafts for data in d.inline.values()]
 
 
-def deliver(
+@dataclass
+class Stored:
+    """What store_letters did: an outcome per letter, and the new letters that go into their mailboxes now."""
+
+    outcomes: list[Outcome]
+    to_file: list[dict] = field(default_factory=list)  # not scheduled: their Message columns, to file
+    delivered: list[uuid.UUID] = field(default_factory=list)  # into an activated mailbox: to tell the reader
+
+
+def store_letters(
     session: Session,
     keyring: KeyRing,
+    *,
     sender_id: uuid.UUID,
     drafts: list[Draft],
     staged: dict[str, attachments.StagedBlob | Blob | Problem],
-) -> list[Outcome]:
-    """Store every new letter with its first events and jobs, in the caller's transaction.
+    now: datetime,
+) -> Stored:
+    """Store every new letter with its first events, attachment links and publication jobs, in the
+    caller's transaction.
 
     Letters whose reference is already stored are answered from the stored copy (same
     content: existing; other content: duplicate-reference) without being sealed again, even
     when their dueDate or publishAt has passed since; a new letter dated in the past is rejected.
-    `staged` holds the result of attachments.stage for the drafts' inline PDFs.
+    `staged` holds the result of attachments.stage for the drafts' inline PDFs. A letter not
+    scheduled is to be filed into its mailbox now (flows.delivery does), also one for a mailbox
+    that is not activated yet (status `unreachable`): it is there when the citizen activates.
     """
     outcomes: dict[int, Outcome] = {}
     stored = repository.stored_by_reference(session, sender_id, (d.message.sender_reference for d in drafts))
-    now = clock.now()
     fresh = []
     for d in drafts:
         if d.message.sender_reference in stored:
@@ -144,7 +155,7 @@ def deliver(
     links = _resolve_attachments(session, sender_id, fresh, staged, outcomes)
     fresh = [d for d in fresh if d.index not in outcomes]
 
-    boxes = mailboxes.ensure_mailboxes(session, {("BSN", d.message.recipient.value) for d in fresh})
+    boxes = citizens.ensure_mailboxes(session, recipients={("BSN", d.message.recipient.value) for d in fresh})
     rows = {
         d.index: _message_row(keyring, sender_id, d, boxes[("BSN", d.message.recipient.value)].id, now)
         for d in fresh
@@ -160,8 +171,9 @@ def deliver(
         )
         for d in lost:
             outcomes[d.index] = _retry_outcome(d, stored[d.message.sender_reference])
-    _write_first_events(session, sender_id, created, rows, links, boxes, now)
-    return [outcomes[i] for i in sorted(outcomes)]
+    result = Stored([outcomes[i] for i in sorted(outcomes)])
+    _write_first_events(session, sender_id, created, rows, links, boxes, now, result)
+    return result
 
 
 def _retry_outcome(d: Draft, stored: tuple[uuid.UUID, str]) -> Outcome:
@@ -242,41 +254,47 @@ def _message_row(keyring: KeyRing, sender_id: uuid.UUID, d: Draft, mailbox_id: u
     }
 
 
-def _write_first_events(session, sender_id, created, rows, links, boxes, now) -> None:
-    """Events, attachment links and jobs of new letters; a letter not scheduled goes into its mailbox now,
-    and one delivered into an activated mailbox gets its notification job in this same transaction.
-
-    A letter for a mailbox that is not yet activated is filed too (status `unreachable`): it is
-    there when the citizen activates, and inbox.service.deliver_waiting_letters delivers it.
-    """
-    events, attachment_rows, publish_jobs, filed, told = [], [], [], [], []
+def _write_first_events(session, sender_id, created, rows, links, boxes, now, result: Stored) -> None:
+    """Events, attachment links and publication jobs of new letters; the letters not scheduled go into
+    `result` to be filed, and those delivered into an activated mailbox to be told about."""
+    events, attachment_rows, publish_jobs = [], [], []
     for d in created:
         row = rows[d.index]
         scheduled = d.message.publish_at is not None and d.message.publish_at > now
         activated = boxes[("BSN", d.message.recipient.value)].activated
         for event in rules.delivery_events(scheduled=scheduled, mailbox_activated=activated):
-            events.append({"message_id": row["id"], "sender_id": sender_id, "type": event, "at": now})
+            events.append(history.Event(row["id"], sender_id, event, now))
         attachment_rows += [{"message_id": row["id"], **link} for link in links[d.index]]
         if scheduled:
             publish_jobs.append(
-                {
-                    "kind": PUBLISH_JOB,
-                    "dedupe_key": f"{PUBLISH_JOB}:{row['id']}",
-                    "payload": {"messageId": str(row["id"])},
-                    "due_at": d.message.publish_at,
-                }
+                NewJob(
+                    PUBLISH_JOB,
+                    f"{PUBLISH_JOB}:{row['id']}",
+                    {"messageId": str(row["id"])},
+                    d.message.publish_at,
+                )
             )
         else:
-            filed.append(d.index)
+            result.to_file.append(row)
             if activated:
-                told.append(row["id"])
+                result.delivered.append(row["id"])
     repository.insert_message_attachments(session, attachment_rows)
-    repository.insert_events(session, events)
-    if filed:
-        name = senders.get_sender(session, sender_id).name
-        inbox.file_letters(session, [{**rows[i], "sender_name": name} for i in filed], now)
-    jobs.enqueue(session, publish_jobs)
-    notifications.notify_delivered(session, told, now)
+    history.begin(session, events=events)
+    jobs.enqueue_many(session, publish_jobs)
+
+
+def publish_scheduled(session: Session, *, message_id: uuid.UUID | None, now: datetime) -> str | None:
+    """A scheduled letter reaches its publishAt: it gets `delivered` (`unreachable` while its mailbox is
+    not activated), which is returned; None when it is unknown or no longer scheduled (a rerun)."""
+    found = repository.get_message_with_mailbox(session, message_id) if message_id else None
+    if found is None:
+        return None
+    message, mailbox = found
+    if rules.current_status(history.types_of(session, [message.id])[message.id]) != "scheduled":
+        return None
+    event = rules.delivery_events(scheduled=False, mailbox_activated=mailbox.activated_at is not None)[-1]
+    history.append(session, events=[history.Event(message.id, message.sender_id, event, now)])
+    return event
 
 
 def message_view(session: Session, sender_id: uuid.UUID, message_id: str) -> MessageOut:
@@ -313,6 +331,16 @@ def message_view(session: Session, sender_id: uuid.UUID, message_id: str) -> Mes
         created_at=message.created_at,
         events=[EventOut(type=e.type, at=e.at, detail=e.detail) for e in events],
     )
+
+
+def sender_of(session: Session, message_id: uuid.UUID) -> uuid.UUID | None:
+    """The id of the organisation that sent the letter (None for an unknown letter)."""
+    return repository.sender_of(session, message_id)
+
+
+def attachments_of(session: Session, message_id: uuid.UUID) -> list[tuple[MessageAttachment, Blob]]:
+    """A letter's attachment links, in their order, each with its stored blob."""
+    return repository.attachments_of(session, message_id)
 
 
 def event_feed(session: Session, sender_id: uuid.UUID, after: str | None, limit: int) -> EventFeedOut:

@@ -10,24 +10,24 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from postvak.errors import NotFound
-from postvak.jobs import repository as jobs
 from postvak.jobs import rules as job_rules
-from postvak.jobs.repository import ClaimedJob
+from postvak.jobs import service as jobs
+from postvak.jobs.models import ClaimedJob, NewJob
 from postvak.jobs.rules import DEFAULT_MAX_FAILURES
 from postvak.kit import clock
 from postvak.kit.ids import new_id, parse_id
-from postvak.messages import repository as letters
-from postvak.messages import rules as letter_rules
+from postvak.messages import history
+from postvak.messages import service as messages
 from postvak.notifications import repository, rules
 from postvak.notifications.repository import LetterState, Reader
 from postvak.notifications.rules import DIGEST, EMAIL, NEW, SMS, UNREAD
-from postvak.senders import repository as senders
+from postvak.senders import service as senders
 
 JOB_KINDS = {EMAIL: "notify-email", SMS: "notify-sms"}
 
 
-def job(channel: str, reason: str, subject_id: uuid.UUID, due_at: datetime, **extra) -> dict:
-    """An outbox row: one notification of `reason` on `channel`; its dedupe key makes it happen once."""
+def job(channel: str, reason: str, subject_id: uuid.UUID, due_at: datetime, **extra) -> NewJob:
+    """One notification of `reason` on `channel`, to queue; its key makes it happen once."""
     key = f"{JOB_KINDS[channel]}:{reason}:{subject_id}"
     if reason == DIGEST:
         key += f":{due_at.date().isoformat()}"
@@ -35,18 +35,18 @@ def job(channel: str, reason: str, subject_id: uuid.UUID, due_at: datetime, **ex
     else:
         payload = {"messageId": str(subject_id)}
     payload |= {"reason": reason, "since": due_at.isoformat(), **extra}
-    return {"kind": JOB_KINDS[channel], "dedupe_key": key, "payload": payload, "due_at": due_at}
+    return NewJob(JOB_KINDS[channel], key, payload, due_at)
 
 
 def notify_delivered(session: Session, message_ids: Iterable[uuid.UUID], now: datetime) -> None:
     """Letters just delivered into activated mailboxes: their e-mail notification is queued in the
     delivering transaction (the outbox), and the job decides about SMS, digest and reminders."""
-    jobs.enqueue(session, [job(EMAIL, NEW, message_id, now) for message_id in message_ids])
+    jobs.enqueue_many(session, [job(EMAIL, NEW, message_id, now) for message_id in message_ids])
 
 
 def plan_reminders(session: Session, states: Sequence[LetterState], since: datetime | None = None) -> None:
     """Queue the reminders of letters told about, counted from their delivery (or from `since`)."""
-    jobs.enqueue(session, _reminder_rows(states, _reminder_days(session, states), since))
+    jobs.enqueue_many(session, _reminder_jobs(states, _reminder_days(session, states), since))
 
 
 def plan_reminders_for(session: Session, message_ids: Sequence[uuid.UUID], since: datetime) -> None:
@@ -55,17 +55,17 @@ def plan_reminders_for(session: Session, message_ids: Sequence[uuid.UUID], since
 
 
 def _reminder_days(session: Session, states: Sequence[LetterState]) -> dict:
-    return senders.unread_reminder_days(session, {(s.sender_id, s.message_type) for s in states})
+    return senders.unread_reminder_days(session, keys={(s.sender_id, s.message_type) for s in states})
 
 
-def _reminder_rows(states: Sequence[LetterState], days: dict, since: datetime | None = None) -> list[dict]:
-    rows = []
+def _reminder_jobs(states: Sequence[LetterState], days: dict, since: datetime | None = None) -> list[NewJob]:
+    planned = []
     for s in states:
         unread_days = days.get((s.sender_id, s.message_type or ""), rules.DEFAULT_UNREAD_DAYS)
         start = since or s.delivered_at
         for reason, at in rules.reminder_times(start, s.letter.due_date, unread_days).items():
-            rows.append(job(EMAIL, reason, s.message_id, at, days=unread_days))
-    return rows
+            planned.append(job(EMAIL, reason, s.message_id, at, days=unread_days))
+    return planned
 
 
 # Sending ----------------------------------------------------------------------------------------
@@ -166,8 +166,8 @@ class _Entry:
 
     result: Result
     notifications: list[dict] = field(default_factory=list)
-    events: list[dict] = field(default_factory=list)
-    follow_ups: list[dict] = field(default_factory=list)
+    events: list[history.Event] = field(default_factory=list)
+    follow_ups: list[NewJob] = field(default_factory=list)
     told: list[LetterState] = field(default_factory=list)  # letters whose reminders to plan
     end: str = "finish"  # finish | retry | fail | park
     error: str | None = None
@@ -202,26 +202,30 @@ def record(
     days = _reminder_days(session, told) if told else {}
     for entry in entries:
         try:
-            entry.follow_ups += _reminder_rows(entry.told, days)
+            entry.follow_ups += _reminder_jobs(entry.told, days)
         except Exception as exc:  # noqa: BLE001 - its outcome is kept; its job tries the follow-ups again
             entry.end, entry.error = "fail", f"planning its reminders failed: {job_rules.error_summary(exc)}"
     notifications = [row for entry in entries for row in entry.notifications]
     repository.insert_notifications(session, sorted(notifications, key=lambda r: str(r["message_id"])))
-    add_events(session, [event for entry in entries for event in entry.events])
-    jobs.finish(session, [entry.result.prepared.job for entry in entries if entry.end == "finish"], now)
+    history.append_allowed(session, events=[event for entry in entries for event in entry.events])
+    jobs.finish(
+        session, jobs=[entry.result.prepared.job for entry in entries if entry.end == "finish"], now=now
+    )
     failures = []
     for entry in entries:
         claimed_job = entry.result.prepared.job
         if entry.end == "retry":
-            jobs.reschedule(session, claimed_job, entry.result.retry_at, entry.result.error or "")
+            jobs.reschedule(
+                session, job=claimed_job, due_at=entry.result.retry_at, error=entry.result.error or ""
+            )
         elif entry.end == "fail":
             retry_at = job_rules.after_failure(claimed_job.failures + 1, max_failures, now)
-            jobs.fail(session, claimed_job, entry.error or "", retry_at, now)
+            jobs.fail(session, job=claimed_job, error=entry.error or "", retry_at=retry_at, now=now)
             failures.append(Failure(claimed_job, entry.error or "", parked=retry_at is None))
         elif entry.end == "park":
-            jobs.park(session, claimed_job, entry.error or "", now)
+            jobs.park(session, job=claimed_job, error=entry.error or "", now=now)
             failures.append(Failure(claimed_job, entry.error or "", parked=True))
-    jobs.enqueue(session, [row for entry in entries for row in entry.follow_ups])
+    jobs.enqueue_many(session, [planned for entry in entries for planned in entry.follow_ups])
     return failures
 
 
@@ -233,10 +237,10 @@ def record_unrecorded(
     claimed_job = result.prepared.job
     if result.outcome in ("sent", "unsure"):
         error = f"{result.outcome}, but recording it failed: {error}"
-        jobs.park(session, claimed_job, error, now)
+        jobs.park(session, job=claimed_job, error=error, now=now)
         return Failure(claimed_job, error, parked=True)
     retry_at = job_rules.after_failure(claimed_job.failures + 1, max_failures, now)
-    jobs.fail(session, claimed_job, error, retry_at, now)
+    jobs.fail(session, job=claimed_job, error=error, retry_at=retry_at, now=now)
     return Failure(claimed_job, error, parked=retry_at is None)
 
 
@@ -294,7 +298,7 @@ def _outcome(entry: _Entry, now: datetime, sms_reports: bool) -> None:
         ]
 
 
-def _sms_follow_up(p: Prepared, *, failed: bool, now: datetime) -> list[dict]:
+def _sms_follow_up(p: Prepared, *, failed: bool, now: datetime) -> list[NewJob]:
     """SMS goes out beside the e-mail when chosen, and instead of it when the e-mail is refused for good."""
     if not (p.decision == "send" or p.sent_before) or p.reader is None or p.reader.phone is None:
         return []
@@ -303,15 +307,15 @@ def _sms_follow_up(p: Prepared, *, failed: bool, now: datetime) -> list[dict]:
     return []
 
 
-def _told_events(message_id, sender_id, reason: str, channel: str, now: datetime) -> list[dict]:
+def _told_events(message_id, sender_id, reason: str, channel: str, now: datetime) -> list[history.Event]:
     """`notified` per channel for a new letter; one `reminded` per reminder (with its e-mail)."""
     if reason == NEW:
         return [_event(message_id, sender_id, "notified", now, channel)]
     return [_event(message_id, sender_id, "reminded", now, reason)] if channel == EMAIL else []
 
 
-def _event(message_id, sender_id, kind: str, now: datetime, detail: str | None) -> dict:
-    return {"message_id": message_id, "sender_id": sender_id, "type": kind, "at": now, "detail": detail}
+def _event(message_id, sender_id, kind: str, now: datetime, detail: str | None) -> history.Event:
+    return history.Event(message_id, sender_id, kind, now, detail)
 
 
 def _notification(message_id, reason, channel, reference, reported: bool, now) -> dict:
@@ -348,29 +352,11 @@ def record_sms_report(session: Session, provider_id: str, delivered: bool) -> No
     if not repository.report(session, notification.id, "delivered" if delivered else "failed", now):
         return
     message_id, reason = notification.message_id, notification.reason
-    sender_id = letters.sender_of(session, message_id)
+    sender_id = messages.sender_of(session, message_id)
     if delivered:
         events = _told_events(message_id, sender_id, reason, SMS, now)
     else:
         detail = f"{_label(SMS, reason)}: the phone company could not deliver it"
         events = [_event(message_id, sender_id, "notification-failed", now, detail)]
-    add_events(session, events)
-
-
-def add_events(session: Session, events: Sequence[dict]) -> None:
-    """Adds the events that the letters' histories allow now; the others are dropped, not forced.
-
-    Between deciding to send and recording it the citizen may have read, confirmed or deleted
-    the letter: a late `notified` after `deleted-by-recipient` is not a status a letter can have.
-    """
-    if not events:
-        return
-    histories = letters.events_of(session, sorted({e["message_id"] for e in events}))
-    status = {mid: letter_rules.current_status(e.type for e in h) for mid, h in histories.items()}
-    allowed = []
-    for event in events:
-        current = status[event["message_id"]]
-        if event["type"] in letter_rules.ALLOWED[current]:
-            allowed.append(event)
-            status[event["message_id"]] = letter_rules.status_after(current, event["type"])
-    letters.insert_events(session, allowed)
+    # Reports are late by nature: the citizen may have deleted the letter meanwhile.
+    history.append_allowed(session, events=events)

@@ -13,8 +13,8 @@ from postvak.blobs.store import BlobStore
 from postvak.config import Settings
 from postvak.db import Database
 from postvak.errors import IntegrityFailure
-from postvak.jobs import repository as jobs
-from postvak.jobs.repository import ClaimedJob
+from postvak.jobs import service as jobs
+from postvak.jobs.models import ClaimedJob
 from postvak.jobs.rules import error_summary
 from postvak.jobs.worker import record_failure
 from postvak.kit import clock
@@ -92,7 +92,7 @@ class PrintLane:
         with self.database.unit_of_work() as session:
             if batch is not None and pages is not None:
                 printed = service.record_printed(session, batch_id=batch.id, pages=pages)
-            if not jobs.finish(session, [job], clock.now()):
+            if not jobs.finish(session, jobs=[job], now=clock.now()):
                 raise _LeaseLost  # undoes the record: the worker that holds the job records the batch
         if batch is not None and printed is not None:
             log.info("print batch handed over", batch_id=str(batch.id), letters=len(printed))

@@ -36,9 +36,5 @@ def why_not_printable(*, status: str | None, paper_fallback: str) -> str | None:
     return None
 
 
-def may_record(status: str | None, event: str) -> bool:
-    return status is not None and event in ALLOWED[status]
-
-
 def batches(items: Sequence[T], size: int = MAX_BATCH_LETTERS) -> list[list[T]]:
     return [list(items[start : start + size]) for start in range(0, len(items), size)]

@@ -43,11 +43,11 @@ from sqlalchemy.orm import Session
 from postvak.addresses import service as addresses
 from postvak.attachments.models import Blob
 from postvak.errors import Problem
-from postvak.jobs import repository as jobs
+from postvak.jobs import service as jobs
 from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
 from postvak.kit.ids import new_id, parse_id
-from postvak.messages import repository as letters
+from postvak.messages import history
 from postvak.messages import rules as letter_rules
 from postvak.messages.service import open_body
 from postvak.printing import repository, rules
@@ -84,7 +84,7 @@ def print_letters(
     now = clock.now()
     facts = repository.letter_facts(session, message_ids)
     states = repository.record_states(session, facts)
-    histories = _histories(session, sorted(facts))
+    histories = history.events_of(session, sorted(facts))
     known = addresses.envelope_addresses(
         session, bsns=[f.recipient_value for f in facts.values() if f.recipient_type == "BSN"]
     )
@@ -112,21 +112,13 @@ def print_letters(
         repository.move_records(
             session, ids, from_states=rules.RETRIED_STATES, now=now, state="left-out", detail=reason
         )
-    _wait_for_address(session, waiting, facts, states, histories, now, outcome)
+    _wait_for_address(session, waiting, facts, states, now, outcome)
     for chunk in rules.batches(to_claim, batch_size):
         _claim(session, chunk, facts, states, now, outcome)
     return outcome
 
 
-def _histories(session: Session, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list]:
-    """Each letter's events, read a thousand letters at a time (a database takes only so many parameters)."""
-    found: dict[uuid.UUID, list] = {}
-    for chunk in rules.batches(list(message_ids), 1000):
-        found.update(letters.events_of(session, chunk))
-    return found
-
-
-def _wait_for_address(session, waiting, facts, states, histories, now, outcome: PrintRequest) -> None:
+def _wait_for_address(session, waiting, facts, states, now, outcome: PrintRequest) -> None:
     """Records for letters without an address; the first time, the sender learns why (an event)."""
     rows = [
         _record(m, facts[m], "waiting-address", now, detail=rules.NO_ADDRESS)
@@ -143,9 +135,7 @@ def _wait_for_address(session, waiting, facts, states, histories, now, outcome: 
         detail=rules.NO_ADDRESS,
     )
     outcome.waiting_for_address += [m for m in waiting if m in told or states.get(m) == "waiting-address"]
-    _add_events(
-        session, [(m, facts[m].sender_id) for m in waiting if m in told], histories, now, rules.NO_ADDRESS
-    )
+    _add_events(session, [(m, facts[m].sender_id) for m in waiting if m in told], now, rules.NO_ADDRESS)
 
 
 def _claim(session, chunk, facts, states, now, outcome: PrintRequest) -> None:
@@ -173,14 +163,10 @@ def _claim(session, chunk, facts, states, now, outcome: PrintRequest) -> None:
     repository.set_batch(session, batch_id, letters=len(claimed))
     jobs.enqueue(
         session,
-        [
-            {
-                "kind": PRINT_BATCH_JOB,
-                "dedupe_key": f"{PRINT_BATCH_JOB}:{batch_id}",
-                "payload": {"batchId": str(batch_id)},
-                "due_at": now,
-            }
-        ],
+        kind=PRINT_BATCH_JOB,
+        key=f"{PRINT_BATCH_JOB}:{batch_id}",
+        payload={"batchId": str(batch_id)},
+        due_at=now,
     )
     outcome.batches.append(batch_id)
     outcome.claimed += sorted(claimed)
@@ -202,21 +188,19 @@ def _record(message_id, fact, state: str, now: datetime, *, batch_id=None, detai
 def _add_events(
     session: Session,
     letters_and_senders: Sequence[tuple[uuid.UUID, uuid.UUID]],
-    histories: Mapping[uuid.UUID, list],
     now: datetime,
     detail: str | None,
     event: str = rules.NOT_PRINTED_EVENT,
 ) -> list[uuid.UUID]:
     """`event` for each letter whose history allows it now; returns those it was added to."""
-    rows = []
-    for message_id, sender_id in letters_and_senders:
-        status = letter_rules.current_status(e.type for e in histories.get(message_id, []))
-        if rules.may_record(status, event):
-            rows.append(
-                {"message_id": message_id, "sender_id": sender_id, "type": event, "at": now, "detail": detail}
-            )
-    letters.insert_events(session, rows)
-    return [row["message_id"] for row in rows]
+    added = history.append_allowed(
+        session,
+        events=[
+            history.Event(message_id, sender_id, event, now, detail)
+            for message_id, sender_id in letters_and_senders
+        ],
+    )
+    return [e.message_id for e in added]
 
 
 # --- the batch, as the print-batch job works through it ------------------------------------------
@@ -266,7 +250,7 @@ def letters_to_print(
     """Each letter as it will be printed (body opened), or why it must now stay out of its batch."""
     rows = repository.letters_for_print(session, message_ids)
     ids = [message.id for message, *_ in rows]
-    histories = letters.events_of(session, ids)
+    histories = history.events_of(session, ids)
     known = addresses.envelope_addresses(session, bsns=[value for *_, kind, value in rows if kind == "BSN"])
     blobs = repository.attachment_blobs(session, ids)
     found = []
@@ -342,8 +326,7 @@ def close_batch(session: Session, *, batch_id: uuid.UUID, exclusions: Mapping[uu
 
 def _tell(session: Session, message_ids: Sequence[uuid.UUID], now: datetime, detail: str) -> None:
     facts = repository.letter_facts(session, message_ids)
-    histories = _histories(session, message_ids)
-    _add_events(session, [(m, facts[m].sender_id) for m in message_ids], histories, now, detail)
+    _add_events(session, [(m, facts[m].sender_id) for m in message_ids], now, detail)
 
 
 def record_printed(
@@ -360,9 +343,8 @@ def record_printed(
     moved = repository.set_records(session, batch_id, list(pages), now, state="printed")
     repository.set_pages(session, {m: pages[m] for m in moved})
     facts = repository.letter_facts(session, moved)
-    histories = _histories(session, sorted(moved))
     added = _add_events(
-        session, [(m, facts[m].sender_id) for m in sorted(moved)], histories, now, None, rules.PRINTED_EVENT
+        session, [(m, facts[m].sender_id) for m in sorted(moved)], now, None, rules.PRINTED_EVENT
     )
     if late := len(moved) - len(added):
         # Read (or ended) between closing the batch and now: on paper all the same, but the history

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, StrictInt
 
-from postvak.messages.schemas import ApiModel
+from postvak.kit.schemas import ApiModel
 from postvak.senders import rules
 
 

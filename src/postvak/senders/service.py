@@ -1,6 +1,7 @@
 """Use cases of sender organisations: register, issue and revoke keys, authenticate, settings per type."""
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -74,6 +75,14 @@ def authenticate(session: Session, authorization: str | None) -> Sender:
     return sender
 
 
+def sender_name(session: Session, sender_id: uuid.UUID) -> str:
+    """The organisation's name as citizens see it on their letters."""
+    sender = repository.get_sender(session, sender_id)
+    if sender is None:
+        raise NotFound("no organisation with this id")
+    return sender.name
+
+
 # --- settings per message type ------------------------------------------------------------------
 
 
@@ -100,6 +109,14 @@ def remove_message_type_setting(session: Session, sender_id: uuid.UUID, message_
         raise ValidationFailed(f"messageType: {problem}")
     if not repository.remove_message_type_setting(session, sender_id, message_type):
         raise NotFound("messageType: this organisation has no setting for this message type")
+
+
+def unread_reminder_days(
+    session: Session, *, keys: Iterable[tuple[uuid.UUID, str | None]]
+) -> dict[tuple[uuid.UUID, str], int]:
+    """The reminder days set for those (sender, message type) pairs that have a setting; the others are
+    absent (the caller applies the default)."""
+    return repository.unread_reminder_days(session, keys)
 
 
 def _setting_view(row: MessageTypeSetting) -> MessageTypeSettingOut:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import structlog
 
 from postvak.db import Database
-from postvak.jobs.repository import ClaimedJob
+from postvak.jobs.models import ClaimedJob
 from postvak.jobs.rules import error_summary
 from postvak.jobs.worker import record_failure
 from postvak.kit import clock

@@ -18,7 +18,7 @@ or fails never delays another sender's deliveries.
   job that waited here for most of its lease is parked rather than sent late, so that no other
   worker claims it while it is still here. On close, the jobs still waiting are handed back due now.
 
-Handing back is jobs.repository.release, fenced by the claim's attempt: a job that another worker
+Handing back is jobs.service.release, fenced by the claim's attempt: a job that another worker
 has claimed since (this lane held it past its lease) is left to that worker and not remembered as
 parked. A hand-back counts no failure and leaves no lease running, so the worker never takes a
 job handed back for one whose run died. Its claim stays counted in attempts (the fence only
@@ -44,8 +44,8 @@ import structlog
 from postvak import __version__
 from postvak.config import Settings
 from postvak.db import Database
-from postvak.jobs import repository as jobs
-from postvak.jobs.repository import ClaimedJob
+from postvak.jobs import service as jobs
+from postvak.jobs.models import ClaimedJob
 from postvak.jobs.rules import error_summary
 from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
@@ -235,7 +235,10 @@ class WebhookLane:
         while back:
             try:
                 with self.database.unit_of_work() as session:
-                    released = [jobs.release(session, job, due_at, why) for job, due_at, why, _ in back]
+                    released = [
+                        jobs.release(session, job=job, due_at=due_at, reason=why)
+                        for job, due_at, why, _ in back
+                    ]
             except Exception as exc:  # noqa: BLE001 - they return once their lease (or parking) ends
                 log.warning("webhook jobs could not be handed back", jobs=len(back), error=error_summary(exc))
                 return

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from postvak.kit.netguard import MAX_URL_LENGTH
-from postvak.messages.schemas import ApiModel
+from postvak.kit.schemas import ApiModel
 from postvak.webhooks import rules
 
 EventType = Literal[rules.EVENT_TYPES]  # type: ignore[valid-type]

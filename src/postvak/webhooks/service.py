@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from postvak.errors import IntegrityFailure, NotFound, ValidationFailed
-from postvak.jobs import repository as jobs
-from postvak.jobs.repository import ClaimedJob
+from postvak.jobs import service as jobs
+from postvak.jobs.models import ClaimedJob, NewJob
 from postvak.kit import clock
 from postvak.kit.crypto import IntegrityError, KeyRing, Sealed
 from postvak.kit.ids import new_id, parse_id
@@ -175,11 +175,11 @@ def plan_deliveries(session: Session, *, events: Sequence[StatusEvent]) -> int:
     if not by_sender:
         return 0
     now = clock.now()
-    rows = [
-        {
-            "kind": DELIVERY_JOB,
-            "dedupe_key": rules.dedupe_key(endpoint_id, e.event_id),
-            "payload": {
+    planned = [
+        NewJob(
+            kind=DELIVERY_JOB,
+            key=rules.dedupe_key(endpoint_id, e.event_id),
+            payload={
                 "endpointId": str(endpoint_id),
                 "eventId": str(e.event_id),
                 "messageId": str(e.message_id),
@@ -189,14 +189,14 @@ def plan_deliveries(session: Session, *, events: Sequence[StatusEvent]) -> int:
                 "detail": e.detail,
                 "since": now.isoformat(),
             },
-            "due_at": now,
-        }
+            due_at=now,
+        )
         for e in events
         for endpoint_id, event_types in by_sender.get(e.sender_id, ())
         if rules.wants(event_types, e.type)
     ]
-    jobs.enqueue(session, rows)
-    return len(rows)
+    jobs.enqueue_many(session, planned)
+    return len(planned)
 
 
 # --- delivering --------------------------------------------------------------------------------------
@@ -326,15 +326,15 @@ def record_attempt(
     if outcome.result == "retry":
         # The receiver's failure, not the job's: the delivery's own schedule, no failure counted.
         assert outcome.retry_at is not None
-        jobs.reschedule(session, delivery.job, outcome.retry_at, _job_error(answer))
+        jobs.reschedule(session, job=delivery.job, due_at=outcome.retry_at, error=_job_error(answer))
     else:
-        jobs.finish(session, [delivery.job], now)
+        jobs.finish(session, jobs=[delivery.job], now=now)
     return outcome
 
 
 def drop_delivery(session: Session, *, job: ClaimedJob, now: datetime) -> Outcome:
     """The endpoint is gone or disabled: the job ends without an attempt."""
-    jobs.finish(session, [job], now)
+    jobs.finish(session, jobs=[job], now=now)
     return Outcome("dropped")
 
 

@@ -23,7 +23,7 @@ from postvak.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from postvak.messages.schemas import ApiModel
+from postvak.kit.schemas import ApiModel
 from postvak.runtime import runtime_of
 from postvak.senders.models import Sender
 

@@ -7,7 +7,6 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from postvak.api.v1 import examples
-from postvak.api.v1.delivery import deliver_letters
 from postvak.api.v1.deps import current_sender, json_body
 from postvak.api.v1.openapi import json_response, problem_responses, request_body
 from postvak.errors import (
@@ -22,6 +21,7 @@ from postvak.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from postvak.flows.delivery import deliver_letters
 from postvak.kit.text import escape_controls
 from postvak.kit.validation import join_faults
 from postvak.messages import rules

@@ -18,7 +18,7 @@ import structlog
 
 from postvak.config import Settings
 from postvak.db import Database
-from postvak.jobs.repository import ClaimedJob
+from postvak.jobs.models import ClaimedJob
 from postvak.jobs.rules import error_summary
 from postvak.kit import clock
 from postvak.kit.mail import MailError, MailRefused, MailTransport, OutgoingMail, mail_domain, open_transport

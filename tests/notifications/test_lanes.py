@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from postvak.citizens.models import Citizen
 from postvak.jobs import repository as jobs
+from postvak.jobs import service as outbox
 from postvak.kit import clock
 from postvak.messages.models import Message
 from postvak.notifications import content, repository, rules
@@ -311,14 +312,14 @@ def test_when_writing_the_follow_ups_fails_the_send_is_recorded_alone_first(
     by one, and that job's send is written without them; it fails, retries only the follow-ups
     (never the e-mail) and is parked."""
     ids: list[str] = []
-    enqueue = jobs.enqueue
+    enqueue_many = outbox.enqueue_many
 
-    def refusing(session, rows):
-        if len(ids) == 3 and any(row["dedupe_key"] == f"notify-email:unread:{ids[1]}" for row in rows):
+    def refusing(session, planned):
+        if len(ids) == 3 and any(job.key == f"notify-email:unread:{ids[1]}" for job in planned):
             raise ValueError("value too long for type character varying(200)")
-        return enqueue(session, rows)
+        return enqueue_many(session, planned)
 
-    monkeypatch.setattr(jobs, "enqueue", refusing)
+    monkeypatch.setattr(outbox, "enqueue_many", refusing)
     with notifying(runtime) as (sink, worker):
         ids += [deliver(client, sender, bsns[n], f"FOLLOW-{n}") for n in range(3)]
         seen, parked = run_until_parked(runtime, worker, f"notify-email:new:{ids[1]}", T0)

@@ -1,0 +1,106 @@
+"""The one writer of letters' status histories: every status event is added here, and only where
+messages.rules lets it follow the letter's status."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy.orm import Session
+
+from postvak.messages import repository, rules
+from postvak.messages.models import MessageEvent
+
+_CHUNK = 1000
+
+
+class Event(NamedTuple):
+    """A status event for a letter's history; its sender reads it in the event feed and the timeline.
+    (A named tuple: a batch of a thousand letters makes two thousand, so each must cost little.)"""
+
+    message_id: uuid.UUID
+    sender_id: uuid.UUID
+    type: str
+    at: datetime
+    detail: str | None = None
+
+
+def events_of(session: Session, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[MessageEvent]]:
+    """Each letter's events, oldest first (an unknown letter has none); read a thousand letters at a time,
+    as a database takes only so many parameters."""
+    found: dict[uuid.UUID, list[MessageEvent]] = {}
+    for start in range(0, len(message_ids), _CHUNK):
+        found.update(repository.events_of(session, message_ids[start : start + _CHUNK]))
+    return found
+
+
+def types_of(session: Session, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """Each letter's history as its event types, oldest first."""
+    return {mid: [e.type for e in found] for mid, found in events_of(session, message_ids).items()}
+
+
+def begin(session: Session, *, events: Sequence[Event]) -> None:
+    """The first events of letters stored in this same transaction. Their histories are empty, so none
+    is read back (a batch of a thousand letters costs one insert); raises InvalidTransition, writing
+    nothing, when the events are not a history a new letter can have."""
+    _insert(session, _allowed(events, {}, refuse=True))
+
+
+def append(session: Session, *, events: Sequence[Event]) -> None:
+    """Add events to stored letters' histories, in order; raises InvalidTransition, writing nothing, when
+    one of them cannot follow its letter's status."""
+    _insert(session, _allowed(events, _statuses(session, events), refuse=True))
+
+
+def append_allowed(session: Session, *, events: Sequence[Event]) -> list[Event]:
+    """Add the events that the letters' histories allow now and drop the others; returns those added.
+
+    For events decided before their letter could change: between deciding to send (or print)
+    and recording it the citizen may have read, confirmed or deleted the letter, and a late
+    `notified` after `deleted-by-recipient` is not a status a letter can have.
+    """
+    added = _allowed(events, _statuses(session, events), refuse=False)
+    _insert(session, added)
+    return added
+
+
+def _statuses(session: Session, events: Sequence[Event]) -> dict[uuid.UUID, str | None]:
+    if not events:
+        return {}
+    histories = types_of(session, sorted({e.message_id for e in events}))
+    return {mid: rules.current_status(types) for mid, types in histories.items()}
+
+
+def _allowed(
+    events: Sequence[Event], statuses: Mapping[uuid.UUID, str | None], *, refuse: bool
+) -> list[Event]:
+    """The events that may follow, each checked against its letter's status after the ones before it."""
+    status = dict(statuses)
+    allowed = []
+    for event in events:
+        try:
+            status[event.message_id] = rules.status_after(status.get(event.message_id), event.type)
+        except rules.InvalidTransition:
+            if refuse:
+                raise
+            continue
+        allowed.append(event)
+    return allowed
+
+
+def _insert(session: Session, events: Sequence[Event]) -> None:
+    repository.insert_events(
+        session,
+        [
+            {
+                "message_id": e.message_id,
+                "sender_id": e.sender_id,
+                "type": e.type,
+                "at": e.at,
+                "detail": e.detail,
+            }
+            for e in events
+        ],
+    )
