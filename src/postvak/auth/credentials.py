@@ -117,7 +117,7 @@ def start_totp_replacement(session: Session, *, keyring: KeyRing, citizen_id: uu
 
 
 def new_totp(session: Session, *, keyring: KeyRing, citizen_id: uuid.UUID) -> NewTotp | None:
-    secret = citizens.pending_value(session, keyring=keyring, citizen_id=citizen_id, kind=NEW_TOTP)
+    secret = citizens.open_pending_change(session, keyring=keyring, citizen_id=citizen_id, kind=NEW_TOTP)
     if secret is None:
         return None
     username = citizens.get_citizen(session, citizen_id=citizen_id).username

@@ -241,7 +241,7 @@ def find_account(session: Session, username: str) -> Account | None:
     username = username_for(username)
     if text_problem(username):  # nobody's username, and PostgreSQL cannot even compare a NUL
         return None
-    citizen = citizens.citizen_by_username(session, username=username)
+    citizen = citizens.find_citizen(session, username=username)
     return Account(citizen.id, citizen.password_hash) if citizen else None
 
 

@@ -171,7 +171,7 @@ def send_activation_code(
         with runtime.database.unit_of_work() as session:
             if not auth.claim_attempt(session, [rules.email_code_key(citizen.citizen_id)]).allowed:
                 return _activation_form(request, citizen, email=address, error="throttled", status_code=429)
-            code = citizens.request_email_code(session, citizen.citizen_id, address)
+            code = citizens.request_email_code(session, citizen_id=citizen.citizen_id, address=address)
     except ValidationFailed:
         return _activation_form(request, citizen, email=address, error="invalid", status_code=422)
     try:
@@ -219,7 +219,7 @@ def _verification_form(
     request: Request, citizen: CitizenSession, *, error: str | None = None, status_code: int = 200
 ) -> Response:
     with runtime_of(request).database.unit_of_work(write=False) as session:
-        address = citizens.pending_address(session, citizen.citizen_id)
+        address = citizens.find_address_awaiting_code(session, citizen_id=citizen.citizen_id)
     if address is None:
         return _redirect("/activate")
     context = {

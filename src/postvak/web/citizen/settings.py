@@ -41,7 +41,7 @@ def choose_language(request: Request, checked: CitizenForm) -> Response:
     language = str(form.get("language") or "")
     try:
         with runtime_of(request).database.unit_of_work() as session:
-            citizens.set_language(session, citizen.citizen_id, language)
+            citizens.set_language(session, citizen_id=citizen.citizen_id, language=language)
     except ValidationFailed:
         return refuse(request, citizen, "language", CHOOSE_LANGUAGE, 422)
     response = back_to_settings("language", "language")

@@ -63,7 +63,7 @@ def settings_page(
 ) -> Response:
     runtime = runtime_of(request)
     with runtime.database.unit_of_work(write=False) as session:
-        account = citizens.account_settings(session, runtime.keyring, citizen.citizen_id)
+        account = citizens.read_settings(session, keyring=runtime.keyring, citizen_id=citizen.citizen_id)
         factors = credentials.second_factors(session, citizen_id=citizen.citizen_id)
         devices = auth.active_sessions(session, citizen.citizen_id, citizen.token_hash)
         history = auth.login_history(session, citizen.citizen_id)
