@@ -235,7 +235,10 @@ def passkey_registration_options(
     if problem := rules.passkey_limit_problem(len(existing)):
         raise ValidationFailed(problem)
     options, challenge = passkeys.registration_options(
-        rp, citizen.id, citizen.username, [passkey.credential_id for passkey in existing]
+        rp,
+        citizen_id=citizen.id,
+        username=citizen.username,
+        existing=[passkey.credential_id for passkey in existing],
     )
     repository.set_webauthn_challenge(session, token_hash, challenge)
     return options
@@ -260,7 +263,7 @@ def register_passkey(
     try:
         if challenge is None:
             raise PasskeyRejected("no passkey registration in progress")
-        new = passkeys.verify_registration(rp, credential, challenge)
+        new = passkeys.verify_registration(rp, credential=credential, challenge=challenge)
     except PasskeyRejected:
         return None
     if repository.credential_exists(session, new.credential_id):

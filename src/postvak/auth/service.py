@@ -365,7 +365,7 @@ def passkey_login_options(session: Session, rp: RelyingParty, view: SessionView)
     credential_ids = [passkey.credential_id for passkey in repository.passkeys_of(session, view.citizen_id)]
     if not credential_ids:
         return None
-    options, challenge = passkeys.authentication_options(rp, credential_ids)
+    options, challenge = passkeys.authentication_options(rp, credential_ids=credential_ids)
     repository.set_webauthn_challenge(session, view.token_hash, challenge)
     return options
 
@@ -395,12 +395,16 @@ def check_passkey(
         return SecondFactorResult("blocked")
     challenge = repository.take_webauthn_challenge(session, view.token_hash)
     try:
-        credential_id = passkeys.credential_id_of(credential)
+        credential_id = passkeys.credential_id_of(credential=credential)
         passkey = repository.passkey_by_credential(session, view.citizen_id, credential_id)
         if challenge is None or passkey is None:
             raise PasskeyRejected("no ceremony in progress, or not one of this citizen's passkeys")
         sign_count = passkeys.verify_authentication(
-            rp, credential, challenge, passkey.public_key, passkey.sign_count
+            rp,
+            credential=credential,
+            challenge=challenge,
+            public_key=passkey.public_key,
+            sign_count=passkey.sign_count,
         )
     except PasskeyRejected:
         record_event(session, view.citizen_id, "passkey-failed", ip=ip, user_agent=user_agent)
