@@ -27,13 +27,13 @@ def open_account(
     hasher: PasswordHasher | None = None,
 ) -> tuple[Citizen, str]:
     """An account for the person with `bsn`, in their (found or new) mailbox, with a password and a TOTP
-    secret (auth.credentials.create_account); returns it and the base32 secret.
+    secret (auth.credentials.register_citizen); returns it and the base32 secret.
 
     An `activated` account (operators, tests, the demo) has a verified e-mail address and an activated
     mailbox at once, so the letters that waited for it are delivered now; the others verify their
     address at first log-in (verify_email_address).
     """
-    citizen, secret = credentials.create_account(
+    citizen, secret = credentials.register_citizen(
         session,
         keyring=keyring,
         bsn=bsn,

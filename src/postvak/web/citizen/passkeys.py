@@ -94,7 +94,7 @@ def registration_options(request: Request, checked: Adding) -> Response:
     citizen, _form = checked
     try:
         with runtime_of(request).database.unit_of_work() as session:
-            options = credentials.passkey_registration_options(
+            options = credentials.start_passkey_registration(
                 session,
                 rp=relying_party(request),
                 citizen_id=citizen.citizen_id,

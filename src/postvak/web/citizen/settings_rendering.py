@@ -64,7 +64,7 @@ def settings_page(
     runtime = runtime_of(request)
     with runtime.database.unit_of_work(write=False) as session:
         account = citizens.read_settings(session, keyring=runtime.keyring, citizen_id=citizen.citizen_id)
-        factors = credentials.second_factors(session, citizen_id=citizen.citizen_id)
+        factors = credentials.list_second_factors(session, citizen_id=citizen.citizen_id)
         devices = auth.active_sessions(session, citizen.citizen_id, citizen.token_hash)
         history = auth.login_history(session, citizen.citizen_id)
         nav = navigation(session, citizen)
