@@ -47,7 +47,9 @@ def add_email(request: Request, checked: CitizenForm) -> Response:
     runtime = runtime_of(request)
     try:
         with runtime.database.unit_of_work() as session:
-            allowed = auth.claim_attempt(session, [auth_rules.email_code_key(citizen.citizen_id)]).allowed
+            allowed = auth.throttle_attempt(
+                session, keys=[auth_rules.email_code_key(citizen.citizen_id)]
+            ).allowed
             code = (
                 citizens.add_email_address(session, citizen_id=citizen.citizen_id, address=address)
                 if allowed
@@ -127,7 +129,9 @@ def add_phone(request: Request, checked: CitizenForm) -> Response:
     runtime = runtime_of(request)
     try:
         with runtime.database.unit_of_work() as session:
-            allowed = auth.claim_attempt(session, [auth_rules.phone_code_key(citizen.citizen_id)]).allowed
+            allowed = auth.throttle_attempt(
+                session, keys=[auth_rules.phone_code_key(citizen.citizen_id)]
+            ).allowed
             code = (
                 citizens.request_phone_code(
                     session, keyring=runtime.keyring, citizen_id=citizen.citizen_id, number=number

@@ -65,8 +65,10 @@ def settings_page(
     with runtime.database.unit_of_work(write=False) as session:
         account = citizens.read_settings(session, keyring=runtime.keyring, citizen_id=citizen.citizen_id)
         factors = credentials.list_second_factors(session, citizen_id=citizen.citizen_id)
-        devices = auth.active_sessions(session, citizen.citizen_id, citizen.token_hash)
-        history = auth.login_history(session, citizen.citizen_id)
+        devices = auth.list_devices(
+            session, citizen_id=citizen.citizen_id, current_token_hash=citizen.token_hash
+        )
+        history = auth.list_login_events(session, citizen_id=citizen.citizen_id)
         nav = navigation(session, citizen)
     notice = request.query_params.get("notice")
     context = {
