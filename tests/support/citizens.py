@@ -47,7 +47,7 @@ def make_citizen(
     """A citizen through the activation flow, with the test run's (cheap) argon2 cost."""
     email = email or f"burger-{secrets.token_hex(4)}@example.nl"
     with runtime.database.unit_of_work() as session:
-        citizen, secret = activation.open_account(
+        citizen, secret = activation.register_citizen(
             session,
             keyring=runtime.keyring,
             bsn=bsn,

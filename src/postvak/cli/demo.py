@@ -166,7 +166,7 @@ def seed_demo(runtime: Runtime) -> list[str]:
     for email, bsn in zip(CITIZENS, bsns, strict=False):
         password = _demo_password()
         with runtime.database.unit_of_work() as session:
-            citizen, secret = activation.open_account(
+            citizen, secret = activation.register_citizen(
                 session,
                 keyring=runtime.keyring,
                 bsn=bsn,
