@@ -176,7 +176,7 @@ def test_guessing_is_throttled_like_the_log_in(runtime, signed_in, web_client, f
         ("//evil.example/settings", "/settings?notice=password-confirmed"),
         ("/\\evil.example", "/settings?notice=password-confirmed"),
         ("/confirm-password?next=/inbox", "/settings?notice=password-confirmed"),
-        ('/settings#"><script>', "/settings?notice=password-confirmed"),
+        ("/settings#\"><script>", "/settings?notice=password-confirmed"),
         ("/inbox?box=archive", "/inbox?box=archive&notice=password-confirmed"),
         ("", "/settings?notice=password-confirmed"),
         ("/settings\r\nSet-Cookie: x=1", "/settings?notice=password-confirmed"),
