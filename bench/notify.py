@@ -68,7 +68,7 @@ def setup(url: str, data_dir: Path, citizens_count: int) -> tuple[str, list[str]
     hasher = passwords.hasher_for(settings)
     with runtime.database.unit_of_work() as session:
         for n, bsn in enumerate(bsns):
-            activation.open_account(
+            activation.register_citizen(
                 session,
                 keyring=runtime.keyring,
                 bsn=bsn,

@@ -1,4 +1,4 @@
-"""Credentials: an account's password and TOTP secret, a code accepted once, key rotation of the secrets."""
+"""Credentials: a citizen's password and TOTP secret, a code accepted once, key rotation of the secrets."""
 
 import pyotp
 import pytest
@@ -16,7 +16,7 @@ from tests.support.citizens import PASSWORD, make_citizen
 def create(runtime, **fields):
     values = {"bsn": fields.pop("bsn"), "email": "jan@example.nl", "password": PASSWORD, **fields}
     with runtime.database.unit_of_work() as session:
-        return credentials.create_account(
+        return credentials.register_citizen(
             session, keyring=runtime.keyring, hasher=passwords.hasher_for(runtime.settings), **values
         )
 
@@ -41,8 +41,7 @@ def test_the_totp_secret_is_sealed_and_opens_with_the_key_ring(runtime, bsns):
     citizen, secret = create(runtime, bsn=bsns[0])
     assert len(secret) == 32 and secret.encode() not in citizen.totp_sealed
     with runtime.database.unit_of_work(write=False) as session:
-        stored = session.get(Citizen, citizen.id)
-        assert credentials.totp_secret_of(runtime.keyring, stored) == secret
+        assert credentials.open_totp_secret(session, keyring=runtime.keyring, citizen_id=citizen.id) == secret
     assert pyotp.TOTP(secret).now().isdigit()
 
 
@@ -105,9 +104,11 @@ def test_rotation_rewraps_totp_secrets_and_pending_changes_without_touching_them
     first, second = make_citizen(runtime, bsns[0]), make_citizen(runtime, bsns[1])
     with runtime.database.unit_of_work() as session:
         credentials.start_totp_replacement(session, keyring=runtime.keyring, citizen_id=first.id)
-        code = citizens.request_phone_code(session, runtime.keyring, second.id, "+31612345678")
+        code = citizens.request_phone_code(
+            session, keyring=runtime.keyring, citizen_id=second.id, number="+31612345678"
+        )
         sealed_before = session.scalars(select(Citizen.totp_sealed).order_by(Citizen.id)).all()
-        new_secret = credentials.new_totp(session, keyring=runtime.keyring, citizen_id=first.id).secret
+        new_secret = credentials.open_new_totp(session, keyring=runtime.keyring, citizen_id=first.id).secret
     old_id = runtime.keyring.active_id
     assert _wrapped_under(runtime, old_id) == 4
 
@@ -116,7 +117,7 @@ def test_rotation_rewraps_totp_secrets_and_pending_changes_without_touching_them
     for rewrap in (credentials.rewrap_totp_keys, citizens.rewrap_pending_keys):
         while True:
             with runtime.database.unit_of_work() as session:
-                if not (count := rewrap(session, runtime.keyring, limit=1)):
+                if not (count := rewrap(session, keyring=runtime.keyring, limit=1)):
                     break
                 done.append(count)
     assert done == [1, 1, 1, 1]
@@ -124,13 +125,22 @@ def test_rotation_rewraps_totp_secrets_and_pending_changes_without_touching_them
 
     with runtime.database.unit_of_work() as session:
         assert session.scalars(select(Citizen.totp_sealed).order_by(Citizen.id)).all() == sealed_before
-        stored = session.get(Citizen, first.id)
-        assert credentials.totp_secret_of(runtime.keyring, stored) == first.totp_secret
         assert (
-            credentials.new_totp(session, keyring=runtime.keyring, citizen_id=first.id).secret == new_secret
+            credentials.open_totp_secret(session, keyring=runtime.keyring, citizen_id=first.id)
+            == first.totp_secret
         )
-        assert citizens.pending_phone(session, runtime.keyring, second.id) == "+31612345678"
-        assert citizens.verify_phone_code(session, runtime.keyring, second.id, code.code) == "ok"
+        assert (
+            credentials.open_new_totp(session, keyring=runtime.keyring, citizen_id=first.id).secret
+            == new_secret
+        )
+        assert (
+            citizens.find_phone_awaiting_code(session, keyring=runtime.keyring, citizen_id=second.id)
+            == "+31612345678"
+        )
+        assert (
+            citizens.verify_phone_code(session, keyring=runtime.keyring, citizen_id=second.id, code=code.code)
+            == "ok"
+        )
 
 
 def test_a_secret_replaced_during_the_rewrap_keeps_its_new_key(runtime, bsns):
@@ -140,7 +150,9 @@ def test_a_secret_replaced_during_the_rewrap_keeps_its_new_key(runtime, bsns):
         [stale] = repository.totp_keys_not_under(session, runtime.keyring.active_id, 10)
     with runtime.database.unit_of_work() as session:  # meanwhile, the citizen replaces their app
         credentials.start_totp_replacement(session, keyring=runtime.keyring, citizen_id=citizen.id)
-        replacement = credentials.new_totp(session, keyring=runtime.keyring, citizen_id=citizen.id).secret
+        replacement = credentials.open_new_totp(
+            session, keyring=runtime.keyring, citizen_id=citizen.id
+        ).secret
         code = pyotp.TOTP(replacement).now()
         outcome = credentials.confirm_totp_replacement(
             session, keyring=runtime.keyring, citizen_id=citizen.id, code=code
@@ -150,4 +162,7 @@ def test_a_secret_replaced_during_the_rewrap_keeps_its_new_key(runtime, bsns):
         kek_id, wrapped = runtime.keyring.rewrap(stale.kek_id, stale.wrapped_key, citizen.id.bytes)
         assert repository.replace_totp_key(session, stale, kek_id, wrapped) is False
     with runtime.database.unit_of_work(write=False) as session:
-        assert credentials.totp_secret_of(runtime.keyring, session.get(Citizen, citizen.id)) == replacement
+        assert (
+            credentials.open_totp_secret(session, keyring=runtime.keyring, citizen_id=citizen.id)
+            == replacement
+        )

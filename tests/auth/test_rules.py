@@ -126,7 +126,7 @@ def run(policy: rules.ThrottlePolicy, attempts: int, every: timedelta = timedelt
 
 
 def test_a_key_is_blocked_at_its_threshold_and_blocks_double_up_to_a_cap():
-    policy = rules.PER_ACCOUNT_FROM_IP
+    policy = rules.PER_USERNAME_FROM_IP
     state, now = run(policy, policy.threshold - 1)
     assert not rules.is_blocked(state, now)
     state = rules.count_attempt(state, policy, now)
@@ -140,14 +140,14 @@ def test_a_key_is_blocked_at_its_threshold_and_blocks_double_up_to_a_cap():
 
 
 def test_the_account_wide_key_only_ever_pauses_briefly():
-    policy = rules.PER_ACCOUNT
+    policy = rules.PER_USERNAME
     state, _ = run(policy, 200)
     assert policy.longest_block <= timedelta(minutes=2)
     assert state.blocked_until - T0 <= timedelta(seconds=200) + policy.longest_block
 
 
 def test_quiet_for_15_minutes_after_the_last_block_and_the_count_restarts():
-    policy = rules.PER_ACCOUNT_FROM_IP
+    policy = rules.PER_USERNAME_FROM_IP
     state, _ = run(policy, policy.threshold)
     later = state.blocked_until + rules.THROTTLE_WINDOW
     assert rules.count_attempt(state, policy, later).failures == 1
@@ -159,16 +159,19 @@ def test_taking_back_a_right_attempt_restores_the_key():
     before, now = run(policy, policy.threshold - 1)
     counted = rules.count_attempt(before, policy, now)
     assert rules.is_blocked(counted, now)
-    restored = rules.take_back(counted, before=before, counted=counted)
+    restored = rules.forgive_attempt(counted, before=before, counted=counted)
     assert restored.failures == before.failures and not rules.is_blocked(restored, now)
 
 
 def test_taking_back_keeps_a_block_someone_else_made_since():
-    policy = rules.PER_ACCOUNT
+    policy = rules.PER_USERNAME
     before, now = run(policy, policy.threshold - 1)
     counted = rules.count_attempt(before, policy, now)
     attacker = rules.count_attempt(counted, policy, now + timedelta(seconds=1))
-    assert rules.take_back(attacker, before=before, counted=counted).blocked_until == attacker.blocked_until
+    assert (
+        rules.forgive_attempt(attacker, before=before, counted=counted).blocked_until
+        == attacker.blocked_until
+    )
 
 
 def test_throttle_keys_hide_the_username_and_treat_an_ipv6_64_as_one_client():
@@ -181,7 +184,7 @@ def test_throttle_keys_hide_the_username_and_treat_an_ipv6_64_as_one_client():
 
 @given(st.integers(1, 400), st.integers(0, 3600))
 def test_a_block_never_exceeds_its_policy_cap(attempts: int, spacing: int):
-    for policy in (rules.PER_IP, rules.PER_ACCOUNT, rules.PER_ACCOUNT_FROM_IP):
+    for policy in (rules.PER_IP, rules.PER_USERNAME, rules.PER_USERNAME_FROM_IP):
         state, now = None, T0
         for _ in range(min(attempts, 60)):
             state = rules.count_attempt(state, policy, now)

@@ -47,19 +47,19 @@ def test_one_account_per_address_and_per_person(runtime, bsns):
 
 def digest_chosen(runtime, citizen_id) -> bool:
     with runtime.database.unit_of_work(write=False) as session:
-        return service.account_settings(session, runtime.keyring, citizen_id).daily_digest
+        return service.read_settings(session, keyring=runtime.keyring, citizen_id=citizen_id).daily_digest
 
 
 def test_the_daily_digest_is_off_until_chosen_and_can_be_turned_off_again(runtime, bsns):
     citizen = create(runtime, bsn=bsns[0])
     assert digest_chosen(runtime, citizen.id) is False
     with runtime.database.unit_of_work() as session:
-        service.set_daily_digest(session, citizen.id, True)
+        service.set_daily_digest(session, citizen_id=citizen.id, on=True)
     assert digest_chosen(runtime, citizen.id) is True
     with runtime.database.unit_of_work(write=False) as session:
         assert session.get(Citizen, citizen.id).daily_digest is True  # the column the notification job reads
     with runtime.database.unit_of_work() as session:
-        service.set_daily_digest(session, citizen.id, False)
+        service.set_daily_digest(session, citizen_id=citizen.id, on=False)
     assert digest_chosen(runtime, citizen.id) is False
 
 
@@ -67,5 +67,5 @@ def test_the_daily_digest_is_one_citizens_choice(runtime, bsns):
     mine = create(runtime, bsn=bsns[0])
     theirs = create(runtime, bsn=bsns[1], email="piet@example.nl")
     with runtime.database.unit_of_work() as session:
-        service.set_daily_digest(session, mine.id, True)
+        service.set_daily_digest(session, citizen_id=mine.id, on=True)
     assert (digest_chosen(runtime, mine.id), digest_chosen(runtime, theirs.id)) == (True, False)

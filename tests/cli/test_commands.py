@@ -92,7 +92,9 @@ def test_keys_rotate_rewraps_citizens_secrets_so_the_old_key_can_go(postvak, run
     citizen, other = make_citizen(runtime, bsns[0]), make_citizen(runtime, bsns[1])
     with runtime.database.unit_of_work() as session:
         credentials.start_totp_replacement(session, keyring=runtime.keyring, citizen_id=citizen.id)
-        sms = citizens.request_phone_code(session, runtime.keyring, other.id, "+31612345678")
+        sms = citizens.request_phone_code(
+            session, keyring=runtime.keyring, citizen_id=other.id, number="+31612345678"
+        )
     old_id = runtime.keyring.active_id
 
     rotated = json.loads(postvak("keys", "rotate", "--json").stdout)
@@ -115,7 +117,10 @@ def test_keys_rotate_rewraps_citizens_secrets_so_the_old_key_can_go(postvak, run
     replaced = web_client.post("/settings/totp", data=form, follow_redirects=False)
     assert replaced.headers["location"].startswith("/settings?notice=totp-replaced")
     with runtime.database.unit_of_work() as session:
-        assert citizens.verify_phone_code(session, runtime.keyring, other.id, sms.code) == "ok"
+        assert (
+            citizens.verify_phone_code(session, keyring=runtime.keyring, citizen_id=other.id, code=sms.code)
+            == "ok"
+        )
 
 
 def test_db_upgrade_is_repeatable(postvak):

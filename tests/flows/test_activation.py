@@ -1,4 +1,4 @@
-"""Activating a mailbox delivers the letters that waited for it, and the mailbox stays the same one."""
+"""Activating a mailbox delivers the messages that waited for it, and the mailbox stays the same one."""
 
 from sqlalchemy import select
 
@@ -7,7 +7,7 @@ from tests.support.citizens import make_citizen
 from tests.support.letters import letter
 
 
-def test_the_account_joins_the_mailbox_that_letters_already_went_to(runtime, client, sender, bsns):
+def test_the_citizen_joins_the_mailbox_that_messages_already_went_to(runtime, client, sender, bsns):
     sent = client.post("/api/v1/messages", json=letter(bsns[0], "EARLY-1"), headers=sender.headers).json()
     assert sent["status"] == "unreachable"
     handle = make_citizen(runtime, bsns[0])

@@ -57,7 +57,7 @@ def test_sensitive_letters_get_a_generic_text_in_the_citizens_language(runtime, 
     with runtime.database.unit_of_work() as session:
         from postvak.citizens import service as citizens
 
-        citizens.set_language(session, citizen.id, "en")
+        citizens.set_language(session, citizen_id=citizen.id, language="en")
     with notifying(runtime) as (sink, worker):
         deliver(
             client,

@@ -44,10 +44,10 @@ class CitizenHandle:
 def make_citizen(
     runtime: Runtime, bsn: str, email: str | None = None, password: str = PASSWORD, activated: bool = True
 ) -> CitizenHandle:
-    """An account through the service, with the test run's (cheap) argon2 cost."""
+    """A citizen through the activation flow, with the test run's (cheap) argon2 cost."""
     email = email or f"burger-{secrets.token_hex(4)}@example.nl"
     with runtime.database.unit_of_work() as session:
-        citizen, secret = activation.open_account(
+        citizen, secret = activation.register_citizen(
             session,
             keyring=runtime.keyring,
             bsn=bsn,
@@ -62,7 +62,9 @@ def make_citizen(
 def sign_in(client: TestClient, runtime: Runtime, handle: CitizenHandle, *, stage: str = STAGE_FULL) -> str:
     """A session made directly (no form flow), its cookie set on `client`; returns its CSRF token."""
     with runtime.database.unit_of_work() as session:
-        token = auth.start_session(session, handle.id, stage=stage, ip="testclient", user_agent="pytest")
+        token = auth.start_session(
+            session, citizen_id=handle.id, stage=stage, ip="testclient", user_agent="pytest"
+        )
         csrf_token = auth_repository.session_by_hash(session, hash_token(token)).csrf_token
     set_session_cookie(client, token)
     return csrf_token

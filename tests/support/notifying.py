@@ -42,7 +42,14 @@ def events_of(client: TestClient, sender: SenderHandle, message_id: str) -> list
 def add_phone(runtime: Runtime, citizen_id, number: str = "+31612345678", *, sms: bool = True) -> None:
     """A verified mobile number, as the settings page verifies it, with SMS notifications on or off."""
     with runtime.database.unit_of_work() as session:
-        code = citizens.request_phone_code(session, runtime.keyring, citizen_id, number)
+        code = citizens.request_phone_code(
+            session, keyring=runtime.keyring, citizen_id=citizen_id, number=number
+        )
     with runtime.database.unit_of_work() as session:
-        assert citizens.verify_phone_code(session, runtime.keyring, citizen_id, code.code) == "ok"
-        citizens.set_sms_notifications(session, citizen_id, sms)
+        assert (
+            citizens.verify_phone_code(
+                session, keyring=runtime.keyring, citizen_id=citizen_id, code=code.code
+            )
+            == "ok"
+        )
+        citizens.set_sms_notifications(session, citizen_id=citizen_id, on=sms)

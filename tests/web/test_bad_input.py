@@ -369,7 +369,7 @@ def world(request, runtime, web_client, sender, bsns) -> World:
     if case.stage != "full":
         if case.pending == "email":
             with runtime.database.unit_of_work() as session:
-                citizens.request_email_code(session, citizen.id, citizen.username)
+                citizens.request_email_code(session, citizen_id=citizen.id, address=citizen.username)
         return found
     answer = web_client.post("/api/v1/messages", json=letter(citizen.bsn, "ODD-1"), headers=sender.headers)
     assert answer.status_code == 201, answer.text

@@ -34,7 +34,7 @@ def browser(app, ip: str) -> TestClient:
 
 def test_one_address_guessing_one_account_is_blocked_but_the_real_user_gets_in(app, citizen, frozen_clock):
     attacker = browser(app, "203.0.113.66")
-    for _ in range(rules.PER_ACCOUNT_FROM_IP.threshold):
+    for _ in range(rules.PER_USERNAME_FROM_IP.threshold):
         assert log_in_with_password(attacker, citizen.username, WRONG).status_code == 401
     refused = log_in_with_password(attacker, citizen.username, citizen.password)
     assert refused.status_code == 429 and "Probeer het later opnieuw" in refused.text
@@ -55,20 +55,20 @@ def test_one_address_guessing_many_accounts_is_blocked(app, runtime, citizen, fr
 
 
 def test_a_guess_from_many_addresses_only_pauses_the_account_briefly(app, citizen, frozen_clock):
-    for n in range(rules.PER_ACCOUNT.threshold):
+    for n in range(rules.PER_USERNAME.threshold):
         assert (
             log_in_with_password(browser(app, f"203.0.113.{n}"), citizen.username, WRONG).status_code == 401
         )
     real_user = browser(app, "198.51.100.8")
     paused = log_in_with_password(real_user, citizen.username, citizen.password)
     assert paused.status_code == 429
-    frozen_clock[0] += rules.PER_ACCOUNT.first_block
+    frozen_clock[0] += rules.PER_USERNAME.first_block
     assert login_with_totp(real_user, citizen).headers["location"] == "/inbox"
 
 
 def test_the_throttled_answer_is_the_same_for_unknown_usernames(app, citizen):
     known, unknown = browser(app, "203.0.113.80"), browser(app, "203.0.113.81")
-    for _ in range(rules.PER_ACCOUNT_FROM_IP.threshold):
+    for _ in range(rules.PER_USERNAME_FROM_IP.threshold):
         log_in_with_password(known, citizen.username, WRONG)
         log_in_with_password(unknown, "nobody@example.nl", WRONG)
     a = log_in_with_password(known, citizen.username, WRONG)
@@ -85,7 +85,7 @@ def test_wrong_codes_are_throttled_too(app, citizen, frozen_clock):
     csrf = csrf_token_in(attacker.get("/login/second-factor").text)
     answers = [
         attacker.post("/login/second-factor", data={"code": f"{n:06d}", "csrf_token": csrf}).status_code
-        for n in range(rules.PER_ACCOUNT_FROM_IP.threshold + 1)
+        for n in range(rules.PER_USERNAME_FROM_IP.threshold + 1)
     ]
     assert answers[:-1] == [401] * (len(answers) - 1) and answers[-1] == 429
 
@@ -96,9 +96,9 @@ def test_wrong_codes_are_throttled_too(app, citizen, frozen_clock):
 
 def test_success_clears_the_accounts_count(app, citizen, frozen_clock):
     user = browser(app, "198.51.100.10")
-    for _ in range(rules.PER_ACCOUNT_FROM_IP.threshold - 2):
+    for _ in range(rules.PER_USERNAME_FROM_IP.threshold - 2):
         log_in_with_password(user, citizen.username, WRONG)
     assert login_with_totp(user, citizen).headers["location"] == "/inbox"
     user.cookies.clear()
-    for _ in range(rules.PER_ACCOUNT_FROM_IP.threshold - 1):
+    for _ in range(rules.PER_USERNAME_FROM_IP.threshold - 1):
         assert log_in_with_password(user, citizen.username, WRONG).status_code == 401

@@ -1,7 +1,8 @@
 """Use cases of a citizen's credentials: the password, the TOTP secret and passkeys, from creation to removal.
 
 The person (who, which mailbox, which language) is citizens'; auth reads it through citizens.service
-and keeps the credentials: the passkeys table, and the password hash and TOTP columns of the account.
+and keeps the credentials: the passkeys table, and the password hash and TOTP columns of the citizen.
+"Account" here is only the authenticator app's word: the entry in the app that holds the TOTP secret.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from postvak.kit.ids import new_id, parse_id
 NEW_TOTP = "totp"  # the kind of citizens' pending change that holds a new secret until its first code
 
 
-# --- an account with its credentials ---------------------------------------------------------
+# --- a citizen with credentials ---------------------------------------------------------------
 
 
-def create_account(
+def register_citizen(
     session: Session,
     *,
     keyring: KeyRing,
@@ -44,8 +45,8 @@ def create_account(
     language: str = "nl",
     hasher: PasswordHasher | None = None,
 ) -> tuple[Citizen, str]:
-    """An account (citizens.create_citizen) that can log in: its password hashed with argon2id, and a
-    TOTP secret (`totp_secret`, or a new one) sealed with the key ring. Returns the account and the
+    """A citizen (citizens.create_citizen) who can log in: their password hashed with argon2id, and a
+    TOTP secret (`totp_secret`, or a new one) sealed with the key ring. Returns the citizen and the
     base32 secret. The credentials are checked before the person; `hasher` defaults to the configured
     argon2 cost.
     """
@@ -77,7 +78,7 @@ class NewTotp:
     """A new TOTP secret waiting for its first code; it replaces the old one only then."""
 
     secret: str
-    account: str  # the name the app shows for it: the username
+    account: str  # the name the authenticator app shows for its entry: the username
     uri: str  # otpauth://, for apps that take a link
 
     @property
@@ -85,8 +86,9 @@ class NewTotp:
         return rules.group_secret(self.secret)
 
 
-def totp_secret_of(keyring: KeyRing, citizen: Citizen) -> str | None:
+def open_totp_secret(session: Session, *, keyring: KeyRing, citizen_id: uuid.UUID) -> str | None:
     """The citizen's TOTP secret, opened with the key ring (None when there is none)."""
+    citizen = citizens.get_citizen(session, citizen_id=citizen_id)
     if citizen.totp_sealed is None or citizen.totp_key is None or citizen.totp_kek_id is None:
         return None
     sealed = Sealed(kek_id=citizen.totp_kek_id, wrapped_key=citizen.totp_key, ciphertext=citizen.totp_sealed)
@@ -97,7 +99,7 @@ def verify_totp(session: Session, *, keyring: KeyRing, citizen_id: uuid.UUID, co
     """A code of the citizen's app, accepted once: its time step must be newer than the last one
     accepted, and recording it is one statement, so two requests racing with one code cannot both win."""
     citizen = citizens.get_citizen(session, citizen_id=citizen_id)
-    secret = totp_secret_of(keyring, citizen)
+    secret = open_totp_secret(session, keyring=keyring, citizen_id=citizen_id)
     steps = rules.totp_candidate_steps(clock.now(), citizen.totp_last_step)
     step = rules.totp_matching_step(secret, normalise_code(code), steps) if secret else None
     return step is not None and repository.advance_totp_step(session, citizen_id, step)
@@ -116,8 +118,9 @@ def start_totp_replacement(session: Session, *, keyring: KeyRing, citizen_id: uu
     )
 
 
-def new_totp(session: Session, *, keyring: KeyRing, citizen_id: uuid.UUID) -> NewTotp | None:
-    secret = citizens.pending_value(session, keyring=keyring, citizen_id=citizen_id, kind=NEW_TOTP)
+def open_new_totp(session: Session, *, keyring: KeyRing, citizen_id: uuid.UUID) -> NewTotp | None:
+    """The secret waiting for its first code, opened for the page that shows it (None: none waits)."""
+    secret = citizens.open_pending_change(session, keyring=keyring, citizen_id=citizen_id, kind=NEW_TOTP)
     if secret is None:
         return None
     username = citizens.get_citizen(session, citizen_id=citizen_id).username
@@ -164,12 +167,11 @@ def remove_totp(session: Session, *, citizen_id: uuid.UUID) -> None:
     session.flush()
 
 
-def rewrap_totp_keys(session: Session, keyring: KeyRing, limit: int = 500) -> int:
+def rewrap_totp_keys(session: Session, *, keyring: KeyRing, limit: int = 500) -> int:
     """Re-wrap up to `limit` TOTP secrets' data keys under the active key; the sealed secrets stay as
     they are. Returns how many were looked at: call again (in a new transaction) until it returns 0.
 
     A secret replaced meanwhile keeps its new key (sealed under the key its request had active).
-    Positional, like the other steps of `postvak keys rotate`.
     """
     rows = repository.totp_keys_not_under(session, keyring.active_id, limit)
     for row in rows:
@@ -212,7 +214,7 @@ class SecondFactors:
         return rules.passkey_limit_problem(len(self.passkeys)) is not None
 
 
-def second_factors(session: Session, *, citizen_id: uuid.UUID) -> SecondFactors:
+def list_second_factors(session: Session, *, citizen_id: uuid.UUID) -> SecondFactors:
     citizen = citizens.get_citizen(session, citizen_id=citizen_id)
     views = [
         PasskeyView(
@@ -226,16 +228,20 @@ def second_factors(session: Session, *, citizen_id: uuid.UUID) -> SecondFactors:
 # --- passkeys: registration in settings, and removal -----------------------------------------
 
 
-def passkey_registration_options(
+def start_passkey_registration(
     session: Session, *, rp: RelyingParty, citizen_id: uuid.UUID, token_hash: str
 ) -> str:
-    """Options for navigator.credentials.create; the browser is told which passkeys exist already."""
+    """Options for navigator.credentials.create, whose challenge this session keeps; the browser is told
+    which passkeys exist already."""
     citizen = citizens.get_citizen(session, citizen_id=citizen_id)
     existing = repository.passkeys_of(session, citizen_id)
     if problem := rules.passkey_limit_problem(len(existing)):
         raise ValidationFailed(problem)
     options, challenge = passkeys.registration_options(
-        rp, citizen.id, citizen.username, [passkey.credential_id for passkey in existing]
+        rp,
+        citizen_id=citizen.id,
+        username=citizen.username,
+        existing=[passkey.credential_id for passkey in existing],
     )
     repository.set_webauthn_challenge(session, token_hash, challenge)
     return options
@@ -260,7 +266,7 @@ def register_passkey(
     try:
         if challenge is None:
             raise PasskeyRejected("no passkey registration in progress")
-        new = passkeys.verify_registration(rp, credential, challenge)
+        new = passkeys.verify_registration(rp, credential=credential, challenge=challenge)
     except PasskeyRejected:
         return None
     if repository.credential_exists(session, new.credential_id):

@@ -51,7 +51,7 @@ class NewPasskey:
 
 
 def registration_options(
-    rp: RelyingParty, citizen_id: uuid.UUID, username: str, existing: list[bytes]
+    rp: RelyingParty, *, citizen_id: uuid.UUID, username: str, existing: list[bytes]
 ) -> tuple[str, bytes]:
     """Options JSON for navigator.credentials.create, and the challenge to keep server-side."""
     options = generate_registration_options(
@@ -69,7 +69,7 @@ def registration_options(
     return options_to_json(options), options.challenge
 
 
-def verify_registration(rp: RelyingParty, credential: str, challenge: bytes) -> NewPasskey:
+def verify_registration(rp: RelyingParty, *, credential: str, challenge: bytes) -> NewPasskey:
     try:
         verified = verify_registration_response(
             credential=credential,
@@ -82,7 +82,7 @@ def verify_registration(rp: RelyingParty, credential: str, challenge: bytes) -> 
     return NewPasskey(verified.credential_id, verified.credential_public_key, verified.sign_count)
 
 
-def authentication_options(rp: RelyingParty, credential_ids: list[bytes]) -> tuple[str, bytes]:
+def authentication_options(rp: RelyingParty, *, credential_ids: list[bytes]) -> tuple[str, bytes]:
     """Options JSON for navigator.credentials.get, limited to this citizen's passkeys."""
     options = generate_authentication_options(
         rp_id=rp.id,
@@ -92,7 +92,7 @@ def authentication_options(rp: RelyingParty, credential_ids: list[bytes]) -> tup
     return options_to_json(options), options.challenge
 
 
-def credential_id_of(credential: str) -> bytes:
+def credential_id_of(*, credential: str) -> bytes:
     """The id of the passkey that signed a log-in, to find its public key (nothing is verified yet)."""
     try:
         return parse_authentication_credential_json(credential).raw_id
@@ -101,7 +101,7 @@ def credential_id_of(credential: str) -> bytes:
 
 
 def verify_authentication(
-    rp: RelyingParty, credential: str, challenge: bytes, public_key: bytes, sign_count: int
+    rp: RelyingParty, *, credential: str, challenge: bytes, public_key: bytes, sign_count: int
 ) -> int:
     """Verify a log-in with a passkey; returns the authenticator's new signature counter."""
     try:

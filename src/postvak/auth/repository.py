@@ -19,7 +19,7 @@ from postvak.kit.sql import insert_ignoring_conflicts
 
 @dataclass(frozen=True)
 class SessionRow:
-    """A session with what every page needs of its account, read in one query."""
+    """A session with what every page needs of its citizen, read in one query."""
 
     token_hash: str
     stage: str
@@ -232,7 +232,7 @@ def credential_exists(session: Session, credential_id: bytes) -> bool:
     return session.scalar(select(Passkey.id).where(Passkey.credential_id == credential_id)) is not None
 
 
-def record_passkey_use(session: Session, passkey_id: uuid.UUID, sign_count: int, at: datetime) -> None:
+def mark_passkey_used(session: Session, passkey_id: uuid.UUID, sign_count: int, at: datetime) -> None:
     session.execute(
         update(Passkey)
         .where(Passkey.id == passkey_id)
@@ -265,7 +265,7 @@ def set_password_hash(session: Session, citizen_id: uuid.UUID, password_hash: st
 
 @dataclass(frozen=True)
 class WrappedTotpKey:
-    """Where one account's TOTP data key is, and under which key it is wrapped."""
+    """Where one citizen's TOTP data key is, and under which key it is wrapped."""
 
     citizen_id: uuid.UUID
     kek_id: str

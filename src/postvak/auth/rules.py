@@ -211,15 +211,15 @@ class ThrottleState:
     blocked_until: datetime | None
 
 
-# One address guessing many accounts: an office behind one NAT shares it, so it gets more room.
+# One address guessing many usernames: an office behind one NAT shares it, so it gets more room.
 PER_IP = ThrottlePolicy(threshold=20, first_block=timedelta(minutes=1), longest_block=timedelta(hours=1))
-# One address guessing one account: blocked hard and soon; the real user is elsewhere, or waits.
-PER_ACCOUNT_FROM_IP = ThrottlePolicy(
+# One address guessing one username: blocked hard and soon; the real user is elsewhere, or waits.
+PER_USERNAME_FROM_IP = ThrottlePolicy(
     threshold=5, first_block=timedelta(minutes=1), longest_block=timedelta(hours=1)
 )
-# One account guessed from many addresses: only short, capped pauses, so that the real user
+# One username guessed from many addresses: only short, capped pauses, so that the real user
 # is slowed down at worst and never locked out for long.
-PER_ACCOUNT = ThrottlePolicy(
+PER_USERNAME = ThrottlePolicy(
     threshold=10, first_block=timedelta(seconds=15), longest_block=timedelta(minutes=2)
 )
 
@@ -229,12 +229,12 @@ class AttemptKeys:
     """The throttle keys of one log-in attempt (see throttle_keys)."""
 
     address: tuple[str, ThrottlePolicy]
-    account: tuple[str, ThrottlePolicy]
-    account_from_address: tuple[str, ThrottlePolicy]
+    username: tuple[str, ThrottlePolicy]
+    username_from_address: tuple[str, ThrottlePolicy]
 
     @property
     def all(self) -> list[tuple[str, ThrottlePolicy]]:
-        return [self.address, self.account, self.account_from_address]
+        return [self.address, self.username, self.username_from_address]
 
 
 def throttle_keys(username: str, ip: str | None) -> AttemptKeys:
@@ -248,22 +248,23 @@ def throttle_keys(username: str, ip: str | None) -> AttemptKeys:
 
     Three keys, so that an attacker is stopped without locking the real user out:
     - the IP address (an IPv6 address counts as its /64, which one client usually owns)
-      stops one address trying many accounts;
-    - the account from that address stops one address guessing one account after 5 tries
+      stops one address trying many usernames;
+    - the username from that address stops one address guessing one username after 5 tries
       — and only that address: the real user logging in from elsewhere is not affected;
-    - the account from anywhere slows a distributed guess to a few tries a minute with
+    - the username from anywhere slows a distributed guess to a few tries a minute with
       pauses of 15 seconds up to 2 minutes, a delay the real user can live with; the second
       factor is what keeps a guessed password out.
     Keys never hold the username or address in clear: they are hashed (usernames are
     e-mail addresses, personal data) — except the IP, which the log-in history shows anyway.
-    Unknown usernames get keys exactly like known ones, so throttling reveals nothing.
+    Unknown usernames get keys exactly like known ones, so throttling reveals nothing. Stored keys
+    keep their "account:" and "account-ip:" prefixes.
     """
-    account = _digest("account", username.casefold())
+    digest = _digest("account", username.casefold())
     network = client_network(ip)
     return AttemptKeys(
         address=(f"ip:{network}", PER_IP),
-        account=(f"account:{account}", PER_ACCOUNT),
-        account_from_address=(f"account-ip:{_digest(account, network)}", PER_ACCOUNT_FROM_IP),
+        username=(f"account:{digest}", PER_USERNAME),
+        username_from_address=(f"account-ip:{_digest(digest, network)}", PER_USERNAME_FROM_IP),
     )
 
 
@@ -298,11 +299,11 @@ def count_attempt(state: ThrottleState | None, policy: ThrottlePolicy, now: date
     return ThrottleState(failures, started, blocked_until)
 
 
-def take_back(
+def forgive_attempt(
     current: ThrottleState, *, before: ThrottleState | None, counted: ThrottleState
 ) -> ThrottleState:
     """Undo one counted attempt that turned out to be right: `before` and `counted` are the states
-    the claim saw and wrote. The block is restored only if nobody else has changed it since."""
+    its counting saw and wrote. The block is restored only if nobody else has changed it since."""
     blocked_until = current.blocked_until
     if blocked_until == counted.blocked_until:
         blocked_until = before.blocked_until if before is not None else None

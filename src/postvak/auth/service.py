@@ -29,7 +29,7 @@ HISTORY_LENGTH = 50
 
 @dataclass(frozen=True)
 class SessionView:
-    """A live session and what pages need of its account."""
+    """A live session and what pages need of its citizen."""
 
     token_hash: str
     citizen_id: uuid.UUID
@@ -47,10 +47,10 @@ class SessionView:
 
 
 @dataclass(frozen=True)
-class Account:
+class StoredPassword:
     """What the password step needs, read before the (slow) hash is verified outside any transaction."""
 
-    id: uuid.UUID
+    citizen_id: uuid.UUID
     password_hash: str
 
 
@@ -65,7 +65,7 @@ class SecondFactorResult:
 
 
 def start_session(
-    session: Session, citizen_id: uuid.UUID, *, stage: str, ip: str | None, user_agent: str | None
+    session: Session, *, citizen_id: uuid.UUID, stage: str, ip: str | None, user_agent: str | None
 ) -> str:
     """A new server-side session; returns the cookie token (only its SHA-256 is stored).
 
@@ -90,7 +90,7 @@ def start_session(
     return token
 
 
-def resolve_session(session: Session, token: str | None) -> SessionView | None:
+def resolve_session(session: Session, *, token: str | None) -> SessionView | None:
     """The live session of a cookie token; None when unknown, expired or revoked (a read only)."""
     if not token:
         return None
@@ -118,18 +118,18 @@ def resolve_session(session: Session, token: str | None) -> SessionView | None:
     )
 
 
-def touch_session(session: Session, view: SessionView) -> None:
+def touch_session(session: Session, *, view: SessionView) -> None:
     """The session was used now: the idle timeout starts again."""
     repository.touch_session(session, view.token_hash, clock.now())
 
 
-def end_session(session: Session, view: SessionView, *, ip: str | None, user_agent: str | None) -> None:
+def end_session(session: Session, *, view: SessionView, ip: str | None, user_agent: str | None) -> None:
     """Log out: the server-side session is revoked, so a copied cookie is worthless from now on."""
     repository.revoke_session(session, view.token_hash, clock.now())
-    record_event(session, view.citizen_id, "logout", ip=ip, user_agent=user_agent)
+    log_login_event(session, citizen_id=view.citizen_id, kind="logout", ip=ip, user_agent=user_agent)
 
 
-def revoke_all_sessions(session: Session, citizen_id: uuid.UUID) -> int:
+def revoke_all_sessions(session: Session, *, citizen_id: uuid.UUID) -> int:
     """Log out everywhere: every session of the citizen, on every device."""
     return repository.revoke_citizen_sessions(session, citizen_id, clock.now())
 
@@ -145,7 +145,7 @@ class DeviceSession:
     current: bool
 
 
-def active_sessions(session: Session, citizen_id: uuid.UUID, current_token_hash: str) -> list[DeviceSession]:
+def list_devices(session: Session, *, citizen_id: uuid.UUID, current_token_hash: str) -> list[DeviceSession]:
     """Where the citizen is signed in now (both factors done), this device first, then by last use."""
     now = clock.now()
     rows = repository.live_sessions(session, citizen_id, now - rules.ABSOLUTE_TIMEOUT)
@@ -170,13 +170,13 @@ def active_sessions(session: Session, citizen_id: uuid.UUID, current_token_hash:
     return sorted(alive, key=lambda device: (not device.current, -device.last_seen_at.timestamp()))
 
 
-def login_history(session: Session, citizen_id: uuid.UUID) -> list[LoginEvent]:
+def list_login_events(session: Session, *, citizen_id: uuid.UUID) -> list[LoginEvent]:
     """The last HISTORY_LENGTH log-in events, newest first."""
     return repository.login_events(session, citizen_id, HISTORY_LENGTH)
 
 
-def record_event(
-    session: Session, citizen_id: uuid.UUID, kind: str, *, ip: str | None, user_agent: str | None
+def log_login_event(
+    session: Session, *, citizen_id: uuid.UUID, kind: str, ip: str | None, user_agent: str | None
 ) -> None:
     """One line of the citizen's log-in history; never a password, code or BSN."""
     if kind not in EVENT_KINDS:
@@ -191,7 +191,7 @@ def record_event(
 
 
 @dataclass(frozen=True)
-class Claim:
+class Attempt:
     """One attempt counted on its throttle keys; `allowed` is False when a key was blocked."""
 
     allowed: bool
@@ -199,7 +199,7 @@ class Claim:
     counted: dict[str, rules.ThrottleState] = field(default_factory=dict)
 
 
-def claim_attempt(session: Session, keys: list[tuple[str, rules.ThrottlePolicy]]) -> Claim:
+def throttle_attempt(session: Session, *, keys: list[tuple[str, rules.ThrottlePolicy]]) -> Attempt:
     """Count one attempt on every key, or refuse it (nothing counted) when any key is blocked.
 
     Counting before checking, under row locks, means parallel guesses queue up here instead
@@ -208,135 +208,146 @@ def claim_attempt(session: Session, keys: list[tuple[str, rules.ThrottlePolicy]]
     now = clock.now()
     states = repository.lock_throttles(session, [key for key, _ in keys], now)
     if any(rules.is_blocked(states.get(key), now) for key, _ in keys):
-        return Claim(False)
+        return Attempt(False)
     counted = {key: rules.count_attempt(states.get(key), policy, now) for key, policy in keys}
     for key, state in counted.items():
         repository.save_throttle(session, key, state)
-    return Claim(True, before={key: states.get(key) for key, _ in keys}, counted=counted)
+    return Attempt(True, before={key: states.get(key) for key, _ in keys}, counted=counted)
 
 
-def take_back_attempt(session: Session, claim: Claim, keys: list[str]) -> None:
+def forgive_attempt(session: Session, *, attempt: Attempt, keys: list[str]) -> None:
     """The attempt was right: it no longer counts against these keys."""
     states = repository.lock_throttles(session, keys, clock.now())
     for key in keys:
-        if key in states and key in claim.counted:
-            state = rules.take_back(states[key], before=claim.before[key], counted=claim.counted[key])
+        if key in states and key in attempt.counted:
+            state = rules.forgive_attempt(
+                states[key], before=attempt.before[key], counted=attempt.counted[key]
+            )
             repository.save_throttle(session, key, state)
 
 
 def forget_expired_throttles(session: Session, *, limit: int = 10_000) -> int:
     """One bounded step of the worker's housekeeping: forget up to `limit` throttles that count for
-    nothing any more (an address or account quiet for 15 minutes); returns how many."""
+    nothing any more (an address or username quiet for 15 minutes); returns how many."""
     return repository.delete_quiet_throttles(session, rules.throttles_quiet_since(clock.now()), limit)
 
 
 # --- the password step -----------------------------------------------------------------------
 
 
-def claim_password_attempt(session: Session, username: str, ip: str | None) -> Claim:
-    return claim_attempt(session, rules.throttle_keys(username_for(username), ip).all)
+def throttle_password_attempt(session: Session, *, username: str, ip: str | None) -> Attempt:
+    return throttle_attempt(session, keys=rules.throttle_keys(username_for(username), ip).all)
 
 
-def find_account(session: Session, username: str) -> Account | None:
+def find_stored_password(session: Session, *, username: str) -> StoredPassword | None:
+    """The password hash of the citizen with this username (None: nobody has it)."""
     username = username_for(username)
     if text_problem(username):  # nobody's username, and PostgreSQL cannot even compare a NUL
         return None
-    citizen = citizens.citizen_by_username(session, username=username)
-    return Account(citizen.id, citizen.password_hash) if citizen else None
+    citizen = citizens.find_citizen(session, username=username)
+    return StoredPassword(citizen.id, citizen.password_hash) if citizen else None
 
 
-def password_matches(hasher: PasswordHasher, account: Account | None, password: str) -> bool:
+def password_matches(hasher: PasswordHasher, *, stored: StoredPassword | None, password: str) -> bool:
     """Verified outside any transaction: argon2 is slow on purpose, and must not hold a lock."""
-    return passwords.verify_password(hasher, account.password_hash if account else None, password)
+    return passwords.verify_password(hasher, stored.password_hash if stored else None, password)
 
 
-def accept_password(
+def pass_password_step(
     session: Session,
-    hasher: PasswordHasher,
-    account: Account,
-    password: str,
-    claim: Claim,
     *,
+    hasher: PasswordHasher,
+    stored: StoredPassword,
+    password: str,
+    attempt: Attempt,
     ip: str | None,
     user_agent: str | None,
     replaces: str | None = None,
 ) -> str:
     """The password was right: a new session at the password stage; returns its cookie token.
 
-    The attempt is taken back, so the real user's own log-in never pauses their second factor;
+    The attempt is forgiven, so the real user's own log-in never pauses their second factor;
     an attacker who knows the password still has every wrong code counted.
     """
-    citizen = citizens.get_citizen(session, citizen_id=account.id)
-    take_back_attempt(session, claim, [key for key, _ in rules.throttle_keys(citizen.username, ip).all])
-    if passwords.needs_rehash(hasher, account.password_hash):
-        repository.set_password_hash(session, account.id, passwords.hash_password(hasher, password))
+    citizen = citizens.get_citizen(session, citizen_id=stored.citizen_id)
+    keys = [key for key, _ in rules.throttle_keys(citizen.username, ip).all]
+    forgive_attempt(session, attempt=attempt, keys=keys)
+    if passwords.needs_rehash(hasher, stored.password_hash):
+        repository.set_password_hash(session, citizen.id, passwords.hash_password(hasher, password))
     if replaces:
         repository.revoke_session(session, replaces, clock.now())
-    record_event(session, account.id, "password-ok", ip=ip, user_agent=user_agent)
-    return start_session(session, account.id, stage=rules.STAGE_PASSWORD, ip=ip, user_agent=user_agent)
+    log_login_event(session, citizen_id=citizen.id, kind="password-ok", ip=ip, user_agent=user_agent)
+    return start_session(
+        session, citizen_id=citizen.id, stage=rules.STAGE_PASSWORD, ip=ip, user_agent=user_agent
+    )
 
 
-def refuse_password(
-    session: Session, account: Account | None, *, ip: str | None, user_agent: str | None
+def fail_password_step(
+    session: Session, *, stored: StoredPassword | None, ip: str | None, user_agent: str | None
 ) -> None:
-    if account is not None:
-        record_event(session, account.id, "password-failed", ip=ip, user_agent=user_agent)
+    """A wrong password: the history of the citizen whose username it was (if any) shows it."""
+    if stored is not None:
+        log_login_event(
+            session, citizen_id=stored.citizen_id, kind="password-failed", ip=ip, user_agent=user_agent
+        )
 
 
 # --- the password again, before a sensitive change ("sudo mode") ----------------------------
 
 
-def account_of(session: Session, citizen_id: uuid.UUID) -> Account:
+def read_stored_password(session: Session, *, citizen_id: uuid.UUID) -> StoredPassword:
     citizen = citizens.get_citizen(session, citizen_id=citizen_id)
-    return Account(citizen.id, citizen.password_hash)
+    return StoredPassword(citizen.id, citizen.password_hash)
 
 
-def accept_reauthentication(
-    session: Session, view: SessionView, claim: Claim, *, ip: str | None, user_agent: str | None
+def pass_reauthentication(
+    session: Session, *, view: SessionView, attempt: Attempt, ip: str | None, user_agent: str | None
 ) -> None:
     """The password was right: sensitive changes are allowed in this session for the next
-    rules.REAUTHENTICATION_WINDOW. Throttled and recorded as the log-in's password step is."""
-    take_back_attempt(session, claim, [key for key, _ in rules.throttle_keys(view.username, ip).all])
+    rules.REAUTHENTICATION_WINDOW. Throttled and logged as the log-in's password step is."""
+    forgive_attempt(
+        session, attempt=attempt, keys=[key for key, _ in rules.throttle_keys(view.username, ip).all]
+    )
     repository.set_authenticated_at(session, view.token_hash, clock.now())
-    record_event(session, view.citizen_id, "reauth-ok", ip=ip, user_agent=user_agent)
+    log_login_event(session, citizen_id=view.citizen_id, kind="reauth-ok", ip=ip, user_agent=user_agent)
 
 
-def refuse_reauthentication(
-    session: Session, view: SessionView, *, ip: str | None, user_agent: str | None
+def fail_reauthentication(
+    session: Session, *, view: SessionView, ip: str | None, user_agent: str | None
 ) -> None:
-    record_event(session, view.citizen_id, "reauth-failed", ip=ip, user_agent=user_agent)
+    log_login_event(session, citizen_id=view.citizen_id, kind="reauth-failed", ip=ip, user_agent=user_agent)
 
 
 # --- the second factor -----------------------------------------------------------------------
 
 
-def check_second_factor(
+def log_in_with_totp(
     session: Session,
+    *,
     keyring: KeyRing,
     view: SessionView,
     code: str,
-    *,
     ip: str | None,
     user_agent: str | None,
 ) -> SecondFactorResult:
-    """Check a TOTP code; when right, the session id changes and the session becomes full.
+    """A TOTP code as the second factor; when right, the session id changes and the session becomes full.
 
     A code is accepted once: its time step must be newer than the last one accepted.
     """
     keys = rules.throttle_keys(view.username, ip)
-    claim = claim_attempt(session, keys.all)
-    if not claim.allowed:
+    attempt = throttle_attempt(session, keys=keys.all)
+    if not attempt.allowed:
         return SecondFactorResult("blocked")
     if not credentials.verify_totp(session, keyring=keyring, citizen_id=view.citizen_id, code=code):
-        record_event(session, view.citizen_id, "code-failed", ip=ip, user_agent=user_agent)
+        log_login_event(session, citizen_id=view.citizen_id, kind="code-failed", ip=ip, user_agent=user_agent)
         return SecondFactorResult("wrong")
-    return _pass_second_factor(session, view, claim, keys, "code-ok", ip=ip, user_agent=user_agent)
+    return _pass_second_factor(session, view, attempt, keys, "code-ok", ip=ip, user_agent=user_agent)
 
 
 def _pass_second_factor(
     session: Session,
     view: SessionView,
-    claim: Claim,
+    attempt: Attempt,
     keys: rules.AttemptKeys,
     kind: str,
     *,
@@ -344,20 +355,22 @@ def _pass_second_factor(
     user_agent: str | None,
 ) -> SecondFactorResult:
     """The second factor was right (a code or a passkey): the password-stage session ends and a
-    full one with a new id begins; the account's failed attempts no longer count."""
+    full one with a new id begins; the failed attempts on the citizen's username no longer count."""
     citizen = citizens.get_citizen(session, citizen_id=view.citizen_id)
-    take_back_attempt(session, claim, [keys.address[0]])
-    repository.delete_throttles(session, [keys.account[0], keys.account_from_address[0]])
+    forgive_attempt(session, attempt=attempt, keys=[keys.address[0]])
+    repository.delete_throttles(session, [keys.username[0], keys.username_from_address[0]])
     repository.revoke_session(session, view.token_hash, clock.now())
-    record_event(session, citizen.id, kind, ip=ip, user_agent=user_agent)
-    token = start_session(session, citizen.id, stage=rules.STAGE_FULL, ip=ip, user_agent=user_agent)
+    log_login_event(session, citizen_id=citizen.id, kind=kind, ip=ip, user_agent=user_agent)
+    token = start_session(
+        session, citizen_id=citizen.id, stage=rules.STAGE_FULL, ip=ip, user_agent=user_agent
+    )
     return SecondFactorResult("ok", token, activated=citizen.activated_at is not None)
 
 
 # --- passkeys: log-in as the second factor (registration: credentials) ---------------------------
 
 
-def passkey_login_options(session: Session, rp: RelyingParty, view: SessionView) -> str | None:
+def start_passkey_login(session: Session, *, rp: RelyingParty, view: SessionView) -> str | None:
     """Options for navigator.credentials.get, limited to the citizen's passkeys (None: they have none).
 
     The challenge is kept with the password-stage session, which is the only one that may answer it.
@@ -365,21 +378,21 @@ def passkey_login_options(session: Session, rp: RelyingParty, view: SessionView)
     credential_ids = [passkey.credential_id for passkey in repository.passkeys_of(session, view.citizen_id)]
     if not credential_ids:
         return None
-    options, challenge = passkeys.authentication_options(rp, credential_ids)
+    options, challenge = passkeys.authentication_options(rp, credential_ids=credential_ids)
     repository.set_webauthn_challenge(session, view.token_hash, challenge)
     return options
 
 
-def has_passkeys(session: Session, citizen_id: uuid.UUID) -> bool:
+def has_passkeys(session: Session, *, citizen_id: uuid.UUID) -> bool:
     return bool(repository.passkeys_of(session, citizen_id))
 
 
-def check_passkey(
+def log_in_with_passkey(
     session: Session,
+    *,
     rp: RelyingParty,
     view: SessionView,
     credential: str,
-    *,
     ip: str | None,
     user_agent: str | None,
 ) -> SecondFactorResult:
@@ -390,23 +403,29 @@ def check_passkey(
     citizen's passkey is not even looked up); its signature counter must move forward.
     """
     keys = rules.throttle_keys(view.username, ip)
-    claim = claim_attempt(session, keys.all)
-    if not claim.allowed:
+    attempt = throttle_attempt(session, keys=keys.all)
+    if not attempt.allowed:
         return SecondFactorResult("blocked")
     challenge = repository.take_webauthn_challenge(session, view.token_hash)
     try:
-        credential_id = passkeys.credential_id_of(credential)
+        credential_id = passkeys.credential_id_of(credential=credential)
         passkey = repository.passkey_by_credential(session, view.citizen_id, credential_id)
         if challenge is None or passkey is None:
             raise PasskeyRejected("no ceremony in progress, or not one of this citizen's passkeys")
         sign_count = passkeys.verify_authentication(
-            rp, credential, challenge, passkey.public_key, passkey.sign_count
+            rp,
+            credential=credential,
+            challenge=challenge,
+            public_key=passkey.public_key,
+            sign_count=passkey.sign_count,
         )
     except PasskeyRejected:
-        record_event(session, view.citizen_id, "passkey-failed", ip=ip, user_agent=user_agent)
+        log_login_event(
+            session, citizen_id=view.citizen_id, kind="passkey-failed", ip=ip, user_agent=user_agent
+        )
         return SecondFactorResult("wrong")
-    repository.record_passkey_use(session, passkey.id, sign_count, clock.now())
-    return _pass_second_factor(session, view, claim, keys, "passkey-ok", ip=ip, user_agent=user_agent)
+    repository.mark_passkey_used(session, passkey.id, sign_count, clock.now())
+    return _pass_second_factor(session, view, attempt, keys, "passkey-ok", ip=ip, user_agent=user_agent)
 
 
 def _clip(value: str | None, length: int) -> str | None:

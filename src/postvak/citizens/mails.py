@@ -1,4 +1,4 @@
-"""What a citizen receives about the account itself (not about letters): the address and phone checks."""
+"""What a citizen receives about their account itself (not about messages): the address and phone checks."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from postvak.kit.sqltypes import UtcDateTime
 
 
 class Mailbox(Base):
-    """Every valid recipient that receives a letter has one, activated or not."""
+    """Every valid recipient that receives a message has one, activated or not."""
 
     __tablename__ = "mailboxes"
     __table_args__ = (UniqueConstraint("recipient_type", "recipient_value"),)
@@ -43,7 +43,7 @@ class Citizen(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     phone_verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sms_notifications: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Letters that ask nothing (no action, no deadline) in one e-mail a day instead of one each.
+    # Messages that ask nothing (no action, no deadline) in one e-mail a day instead of one each.
     daily_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # first verified e-mail address

@@ -53,7 +53,7 @@ def _find(session: Session, keys: set[RecipientKey]) -> dict[RecipientKey, Mailb
 
 
 def activate_mailbox(session: Session, mailbox_id: uuid.UUID, at: datetime) -> None:
-    """From now on letters to this mailbox are delivered, not unreachable (first activation wins)."""
+    """From now on messages to this mailbox are delivered, not unreachable (first activation wins)."""
     session.execute(
         update(Mailbox)
         .where(Mailbox.id == mailbox_id, Mailbox.activated_at.is_(None))

@@ -1,4 +1,8 @@
-"""Use cases of citizens' accounts: create one, verify e-mail addresses and a phone, keep preferences."""
+"""Use cases of citizens: create one, verify e-mail addresses and a phone, keep preferences.
+
+The citizen is the person with credentials (a username, a password, a second factor) and one mailbox;
+the e-mails and pages call that their "account", the code calls it the citizen.
+"""
 
 from __future__ import annotations
 
@@ -43,11 +47,11 @@ def create_citizen(
     language: str = "nl",
     activated: bool = True,
 ) -> Citizen:
-    """An account for the person with `bsn`, in their (found or new) mailbox; auth.credentials calls
-    this with the account's password hash and then adds its TOTP secret.
+    """A citizen: the person with `bsn`, in their (found or new) mailbox; auth.credentials calls this
+    with the citizen's password hash and then adds their TOTP secret.
 
-    `activated` accounts (operators, tests, the demo) have a verified e-mail address and an activated
-    mailbox at once (the letters that waited are delivered by flows.activation); the others verify
+    `activated` citizens (operators, tests, the demo) have a verified e-mail address and an activated
+    mailbox at once (the messages that waited are delivered by flows.activation); the others verify
     their address at first log-in.
     """
     if problem := bsn_problem(bsn):
@@ -96,13 +100,13 @@ def get_citizen(session: Session, *, citizen_id: uuid.UUID) -> Citizen | None:
     return repository.get_citizen(session, citizen_id)
 
 
-def citizen_by_username(session: Session, *, username: str) -> Citizen | None:
+def find_citizen(session: Session, *, username: str) -> Citizen | None:
     """`username` as stored: rules.username_for of the address the citizen typed."""
     return repository.citizen_by_username(session, username)
 
 
 def lock_citizen(session: Session, *, citizen_id: uuid.UUID) -> Citizen | None:
-    """The account, locked for this transaction: two changes to its addresses or second factors
+    """The citizen, locked for this transaction: two changes to its addresses or second factors
     queue up here, so that "never the last one" cannot be raced past by removing two at once."""
     return repository.lock_citizen(session, citizen_id)
 
@@ -110,7 +114,7 @@ def lock_citizen(session: Session, *, citizen_id: uuid.UUID) -> Citizen | None:
 # --- verifying an e-mail address (activation) ------------------------------------------------
 
 
-def request_email_code(session: Session, citizen_id: uuid.UUID, address: str) -> EmailCode:
+def request_email_code(session: Session, *, citizen_id: uuid.UUID, address: str) -> EmailCode:
     """Start verifying `address`: a fresh 6-digit code, valid 15 minutes, 5 tries.
 
     A new code replaces any earlier one for that address. Send it after the commit.
@@ -137,8 +141,8 @@ def request_email_code(session: Session, citizen_id: uuid.UUID, address: str) ->
 def verify_email_code(session: Session, *, citizen_id: uuid.UUID, code: str) -> str:
     """Check the e-mailed code; returns rules.code_outcome's answer.
 
-    When right, the address is verified and the account and its mailbox are activated: from now
-    on letters are delivered, no longer unreachable (those that waited: flows.activation).
+    When right, the address is verified and the citizen and their mailbox are activated: from now
+    on messages are delivered, no longer unreachable (those that waited: flows.activation).
     """
     row = repository.pending_email_address(session, citizen_id, for_update=True)
     if row is None:
@@ -163,12 +167,13 @@ def verify_email_code(session: Session, *, citizen_id: uuid.UUID, code: str) -> 
     return outcome
 
 
-def pending_address(session: Session, citizen_id: uuid.UUID) -> str | None:
+def find_address_awaiting_code(session: Session, *, citizen_id: uuid.UUID) -> str | None:
+    """The unverified address a code was last sent to, also when that code has expired."""
     row = repository.pending_email_address(session, citizen_id)
     return row.address if row else None
 
 
-# --- settings: the account as the citizen sees it --------------------------------------------
+# --- settings: as the citizen sees them --------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -180,21 +185,21 @@ class AddressView:
 
 
 @dataclass(frozen=True)
-class AccountSettings:
+class CitizenSettings:
     username: str
     language: str
     addresses: list[AddressView]
     phone: str | None  # verified number, E.164
     pending_phone: str | None  # a number whose SMS code has not been entered yet
     sms_notifications: bool
-    daily_digest: bool  # letters that ask nothing come in one e-mail a day
+    daily_digest: bool  # messages that ask nothing come in one e-mail a day
 
     @property
     def verified_addresses(self) -> int:
         return sum(address.verified for address in self.addresses)
 
 
-def account_settings(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) -> AccountSettings:
+def read_settings(session: Session, *, keyring: KeyRing, citizen_id: uuid.UUID) -> CitizenSettings:
     citizen = repository.get_citizen(session, citizen_id)
     pending = repository.pending_email_address(session, citizen_id)
     if pending is not None and clock.as_utc(pending.code_expires_at) <= clock.now():
@@ -208,18 +213,18 @@ def account_settings(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) 
         )
         for row in repository.email_addresses(session, citizen_id)
     ]
-    return AccountSettings(
+    return CitizenSettings(
         username=citizen.username,
         language=citizen.language,
         addresses=addresses,
         phone=citizen.phone if citizen.phone_verified_at else None,
-        pending_phone=pending_value(session, keyring=keyring, citizen_id=citizen_id, kind="phone"),
+        pending_phone=open_pending_change(session, keyring=keyring, citizen_id=citizen_id, kind="phone"),
         sms_notifications=citizen.sms_notifications and citizen.phone_verified_at is not None,
         daily_digest=citizen.daily_digest,
     )
 
 
-def set_language(session: Session, citizen_id: uuid.UUID, language: str) -> None:
+def set_language(session: Session, *, citizen_id: uuid.UUID, language: str) -> None:
     """The language of the pages (on every device, unless one chose otherwise) and of our e-mails."""
     if language not in rules.LANGUAGES:
         raise ValidationFailed(f"language: one of {', '.join(rules.LANGUAGES)}")
@@ -230,7 +235,7 @@ def set_language(session: Session, citizen_id: uuid.UUID, language: str) -> None
 # --- settings: e-mail addresses --------------------------------------------------------------
 
 
-def add_email_address(session: Session, citizen_id: uuid.UUID, address: str) -> EmailCode:
+def add_email_address(session: Session, *, citizen_id: uuid.UUID, address: str) -> EmailCode:
     """Another address for notifications, verified by an e-mailed code as at activation."""
     address = rules.normalise_email(address)
     if rules.email_problem(address):
@@ -243,10 +248,12 @@ def add_email_address(session: Session, citizen_id: uuid.UUID, address: str) -> 
         raise ValidationFailed("This e-mail address is already on your account.")
     if existing is None and (problem := rules.email_limit_problem(len(rows))):
         raise ValidationFailed(problem)
-    return request_email_code(session, citizen_id, existing.address if existing else address)
+    return request_email_code(
+        session, citizen_id=citizen_id, address=existing.address if existing else address
+    )
 
 
-def remove_email_address(session: Session, citizen_id: uuid.UUID, address_id: str) -> None:
+def remove_email_address(session: Session, *, citizen_id: uuid.UUID, address_id: str) -> None:
     """Any address may go except the last verified one: notifications must reach the citizen."""
     repository.lock_citizen(session, citizen_id)
     parsed = parse_id(address_id)
@@ -272,7 +279,9 @@ class PhoneCode:
     reference: str
 
 
-def request_phone_code(session: Session, keyring: KeyRing, citizen_id: uuid.UUID, number: str) -> PhoneCode:
+def request_phone_code(
+    session: Session, *, keyring: KeyRing, citizen_id: uuid.UUID, number: str
+) -> PhoneCode:
     """Start verifying a mobile number: a 6-digit code, valid 15 minutes, 5 tries.
 
     The verified number (if any) stays in use until the new one is verified.
@@ -296,7 +305,7 @@ def request_phone_code(session: Session, keyring: KeyRing, citizen_id: uuid.UUID
     return PhoneCode(number=number, code=code, language=citizen.language, reference=f"phone-{new_id()}")
 
 
-def verify_phone_code(session: Session, keyring: KeyRing, citizen_id: uuid.UUID, code: str) -> str:
+def verify_phone_code(session: Session, *, keyring: KeyRing, citizen_id: uuid.UUID, code: str) -> str:
     """Check the SMS code; returns rules.code_outcome's answer. When right, the number is verified."""
     row = repository.pending_change(session, citizen_id, "phone", for_update=True)
     if row is None:
@@ -320,20 +329,20 @@ def verify_phone_code(session: Session, keyring: KeyRing, citizen_id: uuid.UUID,
     return outcome
 
 
-def pending_phone(session: Session, keyring: KeyRing, citizen_id: uuid.UUID) -> str | None:
+def find_phone_awaiting_code(session: Session, *, keyring: KeyRing, citizen_id: uuid.UUID) -> str | None:
     """The number a code was last sent to, also when that code has expired (the page then says so)."""
     row = repository.pending_change(session, citizen_id, "phone")
     return _open(keyring, row) if row else None
 
 
-def remove_phone(session: Session, citizen_id: uuid.UUID) -> None:
+def remove_phone(session: Session, *, citizen_id: uuid.UUID) -> None:
     citizen = repository.lock_citizen(session, citizen_id)
     citizen.phone, citizen.phone_verified_at, citizen.sms_notifications = None, None, False
     drop_pending_change(session, citizen_id=citizen_id, kind="phone")
     session.flush()
 
 
-def set_sms_notifications(session: Session, citizen_id: uuid.UUID, on: bool) -> None:
+def set_sms_notifications(session: Session, *, citizen_id: uuid.UUID, on: bool) -> None:
     citizen = repository.lock_citizen(session, citizen_id)
     if on and citizen.phone_verified_at is None:
         raise ValidationFailed("Add and verify a mobile number first.")
@@ -341,9 +350,9 @@ def set_sms_notifications(session: Session, citizen_id: uuid.UUID, on: bool) -> 
     session.flush()
 
 
-def set_daily_digest(session: Session, citizen_id: uuid.UUID, on: bool) -> None:
-    """Letters that ask nothing (no action, no deadline, no confirmation) in one e-mail a day, or each in
-    its own. Letters that ask something are e-mailed at once either way: the notification job decides."""
+def set_daily_digest(session: Session, *, citizen_id: uuid.UUID, on: bool) -> None:
+    """Messages that ask nothing (no action, no deadline, no confirmation) in one e-mail a day, or each in
+    its own. Messages that ask something are e-mailed at once either way: the notification job decides."""
     repository.lock_citizen(session, citizen_id).daily_digest = on
     session.flush()
 
@@ -351,7 +360,7 @@ def set_daily_digest(session: Session, citizen_id: uuid.UUID, on: bool) -> None:
 # --- key rotation ----------------------------------------------------------------------------
 
 
-def rewrap_pending_keys(session: Session, keyring: KeyRing, limit: int = 500) -> int:
+def rewrap_pending_keys(session: Session, *, keyring: KeyRing, limit: int = 500) -> int:
     """Re-wrap up to `limit` sealed pending changes' data keys (a phone number, a new TOTP secret) under
     the active key, also expired ones: their data is still sealed under the older key. Returns how
     many were looked at: call again (in a new transaction) until it returns 0."""
@@ -396,8 +405,10 @@ def keep_pending_change(
     session.flush()
 
 
-def pending_value(session: Session, *, keyring: KeyRing, citizen_id: uuid.UUID, kind: str) -> str | None:
-    """The value of the pending change of this kind, while it has not expired."""
+def open_pending_change(
+    session: Session, *, keyring: KeyRing, citizen_id: uuid.UUID, kind: str
+) -> str | None:
+    """The value of the pending change of this kind, opened with the key ring, while it has not expired."""
     row = repository.pending_change(session, citizen_id, kind)
     if row is None or clock.as_utc(row.expires_at) <= clock.now():
         return None
@@ -429,7 +440,7 @@ def _open(keyring: KeyRing, row: PendingChange) -> str:
 
 
 def _pending_aad(citizen_id: uuid.UUID, kind: str) -> bytes:
-    """Bound to its account and kind: a sealed phone number cannot be moved to be a TOTP secret."""
+    """Bound to its citizen and kind: a sealed phone number cannot be moved to be a TOTP secret."""
     return citizen_id.bytes + b"|pending|" + kind.encode()
 
 

@@ -27,7 +27,7 @@ def citizens_create(
     runtime = start_runtime()
     try:
         with runtime.database.unit_of_work() as session:
-            citizen, secret = activation.open_account(
+            citizen, secret = activation.register_citizen(
                 session,
                 keyring=runtime.keyring,
                 bsn=bsn,

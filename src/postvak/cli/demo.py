@@ -36,10 +36,12 @@ SMS_CITIZEN, SMS_NUMBER = CITIZENS[1], "+31612345678"
 def _add_sms(runtime: Runtime, citizen_id) -> None:
     """A verified number with SMS notifications on, as the settings page would leave it."""
     with runtime.database.unit_of_work() as session:
-        code = citizens.request_phone_code(session, runtime.keyring, citizen_id, SMS_NUMBER)
+        code = citizens.request_phone_code(
+            session, keyring=runtime.keyring, citizen_id=citizen_id, number=SMS_NUMBER
+        )
     with runtime.database.unit_of_work() as session:
-        citizens.verify_phone_code(session, runtime.keyring, citizen_id, code.code)
-        citizens.set_sms_notifications(session, citizen_id, True)
+        citizens.verify_phone_code(session, keyring=runtime.keyring, citizen_id=citizen_id, code=code.code)
+        citizens.set_sms_notifications(session, citizen_id=citizen_id, on=True)
 
 
 def demo_bsns(count: int) -> list[str]:
@@ -164,7 +166,7 @@ def seed_demo(runtime: Runtime) -> list[str]:
     for email, bsn in zip(CITIZENS, bsns, strict=False):
         password = _demo_password()
         with runtime.database.unit_of_work() as session:
-            citizen, secret = activation.open_account(
+            citizen, secret = activation.register_citizen(
                 session,
                 keyring=runtime.keyring,
                 bsn=bsn,

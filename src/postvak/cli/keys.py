@@ -44,7 +44,7 @@ def _repeat_until_done(runtime, step) -> int:
     total = 0
     while True:
         with runtime.database.unit_of_work() as session:
-            done = step(session, runtime.keyring)
+            done = step(session, keyring=runtime.keyring)
         if not done:
             return total
         total += done

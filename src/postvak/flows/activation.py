@@ -1,4 +1,4 @@
-"""Activating a mailbox: from then on letters are delivered, and the letters that waited are delivered now."""
+"""Activating a mailbox: from then on messages are delivered, and those that waited are delivered now."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from postvak.kit.crypto import KeyRing
 from postvak.notifications import service as notifications
 
 
-def open_account(
+def register_citizen(
     session: Session,
     *,
     keyring: KeyRing,
@@ -28,14 +28,14 @@ def open_account(
     language: str = "nl",
     hasher: PasswordHasher | None = None,
 ) -> tuple[Citizen, str]:
-    """An account for the person with `bsn`, in their (found or new) mailbox, with a password and a TOTP
-    secret (auth.credentials.create_account); returns it and the base32 secret.
+    """A citizen for the person with `bsn`, in their (found or new) mailbox, with a password and a TOTP
+    secret (auth.credentials.register_citizen); returns them and the base32 secret.
 
-    An `activated` account (operators, tests, the demo) has a verified e-mail address and an activated
-    mailbox at once, so the letters that waited for it are delivered now; the others verify their
+    An `activated` citizen (operators, tests, the demo) has a verified e-mail address and an activated
+    mailbox at once, so the messages that waited for it are delivered now; the others verify their
     address at first log-in (verify_email_address).
     """
-    citizen, secret = credentials.create_account(
+    citizen, secret = credentials.register_citizen(
         session,
         keyring=keyring,
         bsn=bsn,
@@ -54,8 +54,8 @@ def open_account(
 def verify_email_address(session: Session, *, citizen_id: uuid.UUID, code: str) -> str:
     """Check the e-mailed code; one of citizens.rules.code_outcome's answers.
 
-    A right code verifies the address and activates the account and its mailbox (the first time),
-    and the letters that waited are delivered.
+    A right code verifies the address and activates the citizen and their mailbox (the first time),
+    and the messages that waited are delivered.
     """
     outcome = citizens.verify_email_code(session, citizen_id=citizen_id, code=code)
     if outcome == "ok":

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from postvak.auth.models import LoginEvent, Passkey
-from postvak.auth.rules import PER_ACCOUNT_FROM_IP
+from postvak.auth.rules import PER_USERNAME_FROM_IP
 from tests.support.authenticator import SoftAuthenticator, b64url
 from tests.support.citizens import (
     ORIGIN,
@@ -151,9 +151,9 @@ def test_wrong_passkey_answers_are_throttled_like_codes(relying_party, web_clien
     csrf = csrf_token_in(web_client.get("/login/second-factor").text)
     statuses = [
         web_client.post("/login/passkey", data={"csrf_token": csrf, "credential": "{}"}).status_code
-        for _ in range(PER_ACCOUNT_FROM_IP.threshold + 1)
+        for _ in range(PER_USERNAME_FROM_IP.threshold + 1)
     ]
-    assert statuses == [401] * PER_ACCOUNT_FROM_IP.threshold + [429]
+    assert statuses == [401] * PER_USERNAME_FROM_IP.threshold + [429]
 
 
 def test_the_passkey_form_is_only_offered_to_citizens_with_a_passkey(relying_party, web_client, citizen):

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from postvak.app import build_app
 from postvak.auth.models import LoginEvent, WebSession
-from postvak.auth.rules import PER_ACCOUNT_FROM_IP, REAUTHENTICATION_WINDOW, hash_token
+from postvak.auth.rules import PER_USERNAME_FROM_IP, REAUTHENTICATION_WINDOW, hash_token
 from postvak.kit import clock
 from tests.support.authenticator import SoftAuthenticator
 from tests.support.citizens import (
@@ -156,14 +156,14 @@ def test_guessing_is_throttled_like_the_log_in(runtime, signed_in, web_client, f
     """The log-in's own keys: a stolen session guesses no faster here than at the log-in form."""
     frozen_clock[0] = T0 + LATER
     answers = [confirm_password(web_client, f"guess number {n}").status_code for n in range(6)]
-    assert answers == [401] * (PER_ACCOUNT_FROM_IP.threshold - 1) + [401, 429]
+    assert answers == [401] * (PER_USERNAME_FROM_IP.threshold - 1) + [401, 429]
     blocked = confirm_password(web_client, citizen.password)  # even the right one waits
     assert blocked.status_code == 429 and "Te veel pogingen." in blocked.text
     assert "reauth-ok" not in events_of(runtime, citizen)
     web_client.cookies.clear()
     assert log_in_with_password(web_client, citizen.username, citizen.password).status_code == 429
 
-    frozen_clock[0] += PER_ACCOUNT_FROM_IP.first_block * 4
+    frozen_clock[0] += PER_USERNAME_FROM_IP.first_block * 4
     assert login_with_totp(web_client, citizen).headers["location"] == "/inbox"
 
 

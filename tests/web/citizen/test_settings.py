@@ -131,7 +131,13 @@ def test_the_history_shows_log_in_events_newest_first(runtime, web_client, citiz
 def test_the_history_shows_the_last_50(runtime, web_client, citizen):
     with runtime.database.unit_of_work() as session:
         for n in range(60):
-            auth.record_event(session, citizen.id, "code-failed" if n else "logout", ip=None, user_agent=None)
+            auth.log_login_event(
+                session,
+                citizen_id=citizen.id,
+                kind="code-failed" if n else "logout",
+                ip=None,
+                user_agent=None,
+            )
     sign_in(web_client, runtime, citizen)
     history = web_client.get("/settings").text.split('id="history"')[1].split("</section>")[0]
     assert history.count("<time ") == 50 and "Uitgelogd" not in history  # the oldest is left out

@@ -27,8 +27,8 @@ from postvak.web.citizen.session import (
     CitizenSession,
     client_of,
     current_session,
-    require_account,
-    require_account_form,
+    require_signed_in,
+    require_signed_in_form,
     with_session,
 )
 from postvak.web.csrf import check_form
@@ -61,24 +61,24 @@ def log_in(
     runtime = runtime_of(request)
     ip, user_agent = client_of(request)
     with runtime.database.unit_of_work() as session:
-        claim = auth.claim_password_attempt(session, username, ip)
-    if not claim.allowed:
+        attempt = auth.throttle_password_attempt(session, username=username, ip=ip)
+    if not attempt.allowed:
         return _login_form(request, error="throttled", status_code=429)
     with runtime.database.unit_of_work(write=False) as session:
-        account = auth.find_account(session, username)
+        stored = auth.find_stored_password(session, username=username)
     hasher = passwords.hasher_for(runtime.settings)
-    if account is None or not auth.password_matches(hasher, account, password):
+    if stored is None or not auth.password_matches(hasher, stored=stored, password=password):
         with runtime.database.unit_of_work() as session:
-            auth.refuse_password(session, account, ip=ip, user_agent=user_agent)
+            auth.fail_password_step(session, stored=stored, ip=ip, user_agent=user_agent)
         return _login_form(request, error="wrong", status_code=401)
     previous = request.cookies.get(SESSION_COOKIE)
     with runtime.database.unit_of_work() as session:
-        token = auth.accept_password(
+        token = auth.pass_password_step(
             session,
-            hasher,
-            account,
-            password,
-            claim,
+            hasher=hasher,
+            stored=stored,
+            password=password,
+            attempt=attempt,
             ip=ip,
             user_agent=user_agent,
             replaces=rules.hash_token(previous) if previous else None,
@@ -109,7 +109,7 @@ def second_factor_page(request: Request) -> Response:
 
 
 @router.post("/login/second-factor", response_class=HTMLResponse)
-def check_second_factor(request: Request, code: FormField = "", csrf_token: FormField = "") -> Response:
+def log_in_with_code(request: Request, code: FormField = "", csrf_token: FormField = "") -> Response:
     view = current_session(request)
     if view is None:
         return _redirect("/")
@@ -119,7 +119,9 @@ def check_second_factor(request: Request, code: FormField = "", csrf_token: Form
     runtime = runtime_of(request)
     ip, user_agent = client_of(request)
     with runtime.database.unit_of_work() as session:
-        result = auth.check_second_factor(session, runtime.keyring, view, code, ip=ip, user_agent=user_agent)
+        result = auth.log_in_with_totp(
+            session, keyring=runtime.keyring, view=view, code=code, ip=ip, user_agent=user_agent
+        )
     if result.outcome == "blocked":
         return second_factor_form(request, view, error="throttled", status_code=429)
     if result.outcome == "wrong":
@@ -139,7 +141,7 @@ def log_out(request: Request, csrf_token: FormField = "") -> Response:
         check_form(request, csrf_token, view.csrf_token)
         ip, user_agent = client_of(request)
         with runtime_of(request).database.unit_of_work() as session:
-            auth.end_session(session, view, ip=ip, user_agent=user_agent)
+            auth.end_session(session, view=view, ip=ip, user_agent=user_agent)
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
     return response
 
@@ -149,7 +151,7 @@ def log_out(request: Request, csrf_token: FormField = "") -> Response:
 
 @router.get("/activate", response_class=HTMLResponse)
 def activation_page(
-    request: Request, citizen: Annotated[CitizenSession, Depends(require_account)]
+    request: Request, citizen: Annotated[CitizenSession, Depends(require_signed_in)]
 ) -> Response:
     if current_session(request).activated:
         return _redirect("/inbox")
@@ -159,7 +161,7 @@ def activation_page(
 
 @router.post("/activate", response_class=HTMLResponse)
 def send_activation_code(
-    request: Request, checked: Annotated[tuple[CitizenSession, FormData], Depends(require_account_form)]
+    request: Request, checked: Annotated[tuple[CitizenSession, FormData], Depends(require_signed_in_form)]
 ) -> Response:
     """Sends a code to the address, after the commit; at most 5 codes per 15 minutes."""
     citizen, form = checked
@@ -169,9 +171,9 @@ def send_activation_code(
     runtime = runtime_of(request)
     try:
         with runtime.database.unit_of_work() as session:
-            if not auth.claim_attempt(session, [rules.email_code_key(citizen.citizen_id)]).allowed:
+            if not auth.throttle_attempt(session, keys=[rules.email_code_key(citizen.citizen_id)]).allowed:
                 return _activation_form(request, citizen, email=address, error="throttled", status_code=429)
-            code = citizens.request_email_code(session, citizen.citizen_id, address)
+            code = citizens.request_email_code(session, citizen_id=citizen.citizen_id, address=address)
     except ValidationFailed:
         return _activation_form(request, citizen, email=address, error="invalid", status_code=422)
     try:
@@ -183,7 +185,7 @@ def send_activation_code(
 
 @router.get("/activate/verify", response_class=HTMLResponse)
 def verification_page(
-    request: Request, citizen: Annotated[CitizenSession, Depends(require_account)]
+    request: Request, citizen: Annotated[CitizenSession, Depends(require_signed_in)]
 ) -> Response:
     if current_session(request).activated:
         return _redirect("/inbox")
@@ -192,7 +194,7 @@ def verification_page(
 
 @router.post("/activate/verify", response_class=HTMLResponse)
 def verify_activation_code(
-    request: Request, checked: Annotated[tuple[CitizenSession, FormData], Depends(require_account_form)]
+    request: Request, checked: Annotated[tuple[CitizenSession, FormData], Depends(require_signed_in_form)]
 ) -> Response:
     citizen, form = checked
     if current_session(request).activated:
@@ -219,7 +221,7 @@ def _verification_form(
     request: Request, citizen: CitizenSession, *, error: str | None = None, status_code: int = 200
 ) -> Response:
     with runtime_of(request).database.unit_of_work(write=False) as session:
-        address = citizens.pending_address(session, citizen.citizen_id)
+        address = citizens.find_address_awaiting_code(session, citizen_id=citizen.citizen_id)
     if address is None:
         return _redirect("/activate")
     context = {

@@ -55,7 +55,7 @@ def login_options(request: Request, csrf_token: FormField = "") -> Response:
         return JSONResponse({"error": "no log-in waiting for its second factor"}, status_code=409)
     check_form(request, csrf_token, view.csrf_token)
     with runtime_of(request).database.unit_of_work() as session:
-        options = auth.passkey_login_options(session, relying_party(request), view)
+        options = auth.start_passkey_login(session, rp=relying_party(request), view=view)
     if options is None:
         return JSONResponse({"error": "no passkeys"}, status_code=404)
     return Response(options, media_type="application/json", headers=NO_STORE)
@@ -72,8 +72,8 @@ def log_in_with_passkey(request: Request, credential: FormField = "", csrf_token
     check_form(request, csrf_token, view.csrf_token)
     ip, user_agent = client_of(request)
     with runtime_of(request).database.unit_of_work() as session:
-        result = auth.check_passkey(
-            session, relying_party(request), view, credential, ip=ip, user_agent=user_agent
+        result = auth.log_in_with_passkey(
+            session, rp=relying_party(request), view=view, credential=credential, ip=ip, user_agent=user_agent
         )
     if result.outcome == "blocked":
         return second_factor_form(request, view, error="throttled", status_code=429)
@@ -94,7 +94,7 @@ def registration_options(request: Request, checked: Adding) -> Response:
     citizen, _form = checked
     try:
         with runtime_of(request).database.unit_of_work() as session:
-            options = credentials.passkey_registration_options(
+            options = credentials.start_passkey_registration(
                 session,
                 rp=relying_party(request),
                 citizen_id=citizen.citizen_id,

@@ -59,18 +59,18 @@ def confirm_password(request: Request, checked: CitizenForm) -> Response:
     runtime = runtime_of(request)
     ip, user_agent = client_of(request)
     with runtime.database.unit_of_work() as session:
-        claim = auth.claim_password_attempt(session, view.username, ip)
-    if not claim.allowed:
+        attempt = auth.throttle_password_attempt(session, username=view.username, ip=ip)
+    if not attempt.allowed:
         return _form(request, citizen, back=back, error="throttled", status_code=429)
     with runtime.database.unit_of_work(write=False) as session:
-        account = auth.account_of(session, citizen.citizen_id)
+        stored = auth.read_stored_password(session, citizen_id=citizen.citizen_id)
     password = str(form.get("password") or "")
-    if not auth.password_matches(passwords.hasher_for(runtime.settings), account, password):
+    if not auth.password_matches(passwords.hasher_for(runtime.settings), stored=stored, password=password):
         with runtime.database.unit_of_work() as session:
-            auth.refuse_reauthentication(session, view, ip=ip, user_agent=user_agent)
+            auth.fail_reauthentication(session, view=view, ip=ip, user_agent=user_agent)
         return _form(request, citizen, back=back, error="wrong", status_code=401)
     with runtime.database.unit_of_work() as session:
-        auth.accept_reauthentication(session, view, claim, ip=ip, user_agent=user_agent)
+        auth.pass_reauthentication(session, view=view, attempt=attempt, ip=ip, user_agent=user_agent)
     return RedirectResponse(_with_notice(back), status_code=303)
 
 

@@ -96,7 +96,7 @@ def second_factor_form(
 ) -> Response:
     """The code form, and the passkey form (passkey_login.html) for a citizen who has a passkey."""
     with runtime_of(request).database.unit_of_work(write=False) as session:
-        has_passkey = auth.has_passkeys(session, view.citizen_id)
+        has_passkey = auth.has_passkeys(session, citizen_id=view.citizen_id)
     context = {
         "csrf_token": view.csrf_token,
         "error": error,

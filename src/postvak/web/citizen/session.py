@@ -26,7 +26,8 @@ _NOT_READ = object()
 
 @dataclass(frozen=True)
 class CitizenSession:
-    """A session that passed the password AND the second factor, of an activated account."""
+    """A session that passed the password AND the second factor (of an activated citizen, unless it
+    comes from require_signed_in)."""
 
     token_hash: str
     citizen_id: uuid.UUID
@@ -57,18 +58,18 @@ def current_session(request: Request) -> auth.SessionView | None:
         return cached
     database = runtime_of(request).database
     with database.unit_of_work(write=False) as session:
-        view = auth.resolve_session(session, request.cookies.get(SESSION_COOKIE))
+        view = auth.resolve_session(session, token=request.cookies.get(SESSION_COOKIE))
     if view is not None and view.touch_due:
         with database.unit_of_work() as session:
-            auth.touch_session(session, view)
+            auth.touch_session(session, view=view)
     if view is not None:
         request.state.language = view.language
     request.state.postvak_session = view
     return view
 
 
-def require_account(request: Request) -> CitizenSession:
-    """Both factors done; the account may still lack a verified e-mail address (activation pages)."""
+def require_signed_in(request: Request) -> CitizenSession:
+    """Both factors done; the citizen may still lack a verified e-mail address (activation pages)."""
     view = current_session(request)
     if view is None:
         raise LoginRequired("/")
@@ -78,8 +79,8 @@ def require_account(request: Request) -> CitizenSession:
 
 
 def require_citizen(request: Request) -> CitizenSession:
-    """The signed-in citizen of an activated account, or LoginRequired pointing at the missing step."""
-    citizen = require_account(request)
+    """The signed-in citizen, activated, or LoginRequired pointing at the missing step."""
+    citizen = require_signed_in(request)
     if not current_session(request).activated:
         raise LoginRequired("/activate")
     return citizen
@@ -91,8 +92,8 @@ async def require_citizen_form(request: Request) -> tuple[CitizenSession, FormDa
     return citizen, await checked_form(request, citizen.csrf_token)
 
 
-async def require_account_form(request: Request) -> tuple[CitizenSession, FormData]:
-    citizen = await run_in_threadpool(require_account, request)
+async def require_signed_in_form(request: Request) -> tuple[CitizenSession, FormData]:
+    citizen = await run_in_threadpool(require_signed_in, request)
     return citizen, await checked_form(request, citizen.csrf_token)
 
 

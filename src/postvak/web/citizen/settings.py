@@ -41,7 +41,7 @@ def choose_language(request: Request, checked: CitizenForm) -> Response:
     language = str(form.get("language") or "")
     try:
         with runtime_of(request).database.unit_of_work() as session:
-            citizens.set_language(session, citizen.citizen_id, language)
+            citizens.set_language(session, citizen_id=citizen.citizen_id, language=language)
     except ValidationFailed:
         return refuse(request, citizen, "language", CHOOSE_LANGUAGE, 422)
     response = back_to_settings("language", "language")
@@ -55,8 +55,10 @@ def log_out_everywhere(request: Request, checked: CitizenForm) -> Response:
     citizen, _form = checked
     ip, user_agent = client_of(request)
     with runtime_of(request).database.unit_of_work() as session:
-        auth.revoke_all_sessions(session, citizen.citizen_id)
-        auth.record_event(session, citizen.citizen_id, "logout-everywhere", ip=ip, user_agent=user_agent)
+        auth.revoke_all_sessions(session, citizen_id=citizen.citizen_id)
+        auth.log_login_event(
+            session, citizen_id=citizen.citizen_id, kind="logout-everywhere", ip=ip, user_agent=user_agent
+        )
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
     return response

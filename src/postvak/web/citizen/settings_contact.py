@@ -47,8 +47,14 @@ def add_email(request: Request, checked: CitizenForm) -> Response:
     runtime = runtime_of(request)
     try:
         with runtime.database.unit_of_work() as session:
-            allowed = auth.claim_attempt(session, [auth_rules.email_code_key(citizen.citizen_id)]).allowed
-            code = citizens.add_email_address(session, citizen.citizen_id, address) if allowed else None
+            allowed = auth.throttle_attempt(
+                session, keys=[auth_rules.email_code_key(citizen.citizen_id)]
+            ).allowed
+            code = (
+                citizens.add_email_address(session, citizen_id=citizen.citizen_id, address=address)
+                if allowed
+                else None
+            )
     except ValidationFailed as problem:
         return refuse(request, citizen, "email", problem.detail, 422, address)
     if code is None:
@@ -82,7 +88,7 @@ def remove_email(request: Request, address_id: str, checked: CitizenForm) -> Res
     citizen, _form = checked
     try:
         with runtime_of(request).database.unit_of_work() as session:
-            citizens.remove_email_address(session, citizen.citizen_id, address_id)
+            citizens.remove_email_address(session, citizen_id=citizen.citizen_id, address_id=address_id)
     except ValidationFailed as problem:
         return refuse(request, citizen, "emails", problem.detail, 409)
     return back_to_settings("email-removed", "email")
@@ -92,7 +98,7 @@ def _email_code_form(
     request: Request, citizen: CitizenSession, *, error: str | None = None, status_code: int = 200
 ) -> Response:
     with runtime_of(request).database.unit_of_work(write=False) as session:
-        address = citizens.pending_address(session, citizen.citizen_id)
+        address = citizens.find_address_awaiting_code(session, citizen_id=citizen.citizen_id)
     if address is None:
         return back_to_settings(section="email")
     context = {"kind": "email", "address": address, "error": error}
@@ -108,7 +114,7 @@ def choose_daily_digest(request: Request, checked: CitizenForm) -> Response:
     citizen, form = checked
     on = form.get("digest") == "on"
     with runtime_of(request).database.unit_of_work() as session:
-        citizens.set_daily_digest(session, citizen.citizen_id, on)
+        citizens.set_daily_digest(session, citizen_id=citizen.citizen_id, on=on)
     return back_to_settings("digest-on" if on else "digest-off", "digest")
 
 
@@ -123,9 +129,13 @@ def add_phone(request: Request, checked: CitizenForm) -> Response:
     runtime = runtime_of(request)
     try:
         with runtime.database.unit_of_work() as session:
-            allowed = auth.claim_attempt(session, [auth_rules.phone_code_key(citizen.citizen_id)]).allowed
+            allowed = auth.throttle_attempt(
+                session, keys=[auth_rules.phone_code_key(citizen.citizen_id)]
+            ).allowed
             code = (
-                citizens.request_phone_code(session, runtime.keyring, citizen.citizen_id, number)
+                citizens.request_phone_code(
+                    session, keyring=runtime.keyring, citizen_id=citizen.citizen_id, number=number
+                )
                 if allowed
                 else None
             )
@@ -151,7 +161,7 @@ def verify_phone(request: Request, checked: CitizenForm) -> Response:
     runtime = runtime_of(request)
     with runtime.database.unit_of_work() as session:
         outcome = citizens.verify_phone_code(
-            session, runtime.keyring, citizen.citizen_id, str(form.get("code") or "")
+            session, keyring=runtime.keyring, citizen_id=citizen.citizen_id, code=str(form.get("code") or "")
         )
     return code_outcome(
         outcome, done="phone-verified", section="phone", again=partial(_phone_code_form, request, citizen)
@@ -162,7 +172,7 @@ def verify_phone(request: Request, checked: CitizenForm) -> Response:
 def remove_phone(request: Request, checked: CitizenForm) -> Response:
     citizen, _form = checked
     with runtime_of(request).database.unit_of_work() as session:
-        citizens.remove_phone(session, citizen.citizen_id)
+        citizens.remove_phone(session, citizen_id=citizen.citizen_id)
     return back_to_settings("phone-removed", "phone")
 
 
@@ -172,7 +182,7 @@ def choose_sms_notifications(request: Request, checked: CitizenForm) -> Response
     on = form.get("sms") == "on"
     try:
         with runtime_of(request).database.unit_of_work() as session:
-            citizens.set_sms_notifications(session, citizen.citizen_id, on)
+            citizens.set_sms_notifications(session, citizen_id=citizen.citizen_id, on=on)
     except ValidationFailed as problem:
         return refuse(request, citizen, "sms", problem.detail, 409)
     return back_to_settings("sms-on" if on else "sms-off", "phone")
@@ -183,7 +193,9 @@ def _phone_code_form(
 ) -> Response:
     runtime = runtime_of(request)
     with runtime.database.unit_of_work(write=False) as session:
-        number = citizens.pending_phone(session, runtime.keyring, citizen.citizen_id)
+        number = citizens.find_phone_awaiting_code(
+            session, keyring=runtime.keyring, citizen_id=citizen.citizen_id
+        )
     if number is None:
         return back_to_settings(section="phone")
     context = {"kind": "phone", "address": number, "error": error}

@@ -63,10 +63,12 @@ def settings_page(
 ) -> Response:
     runtime = runtime_of(request)
     with runtime.database.unit_of_work(write=False) as session:
-        account = citizens.account_settings(session, runtime.keyring, citizen.citizen_id)
-        factors = credentials.second_factors(session, citizen_id=citizen.citizen_id)
-        devices = auth.active_sessions(session, citizen.citizen_id, citizen.token_hash)
-        history = auth.login_history(session, citizen.citizen_id)
+        account = citizens.read_settings(session, keyring=runtime.keyring, citizen_id=citizen.citizen_id)
+        factors = credentials.list_second_factors(session, citizen_id=citizen.citizen_id)
+        devices = auth.list_devices(
+            session, citizen_id=citizen.citizen_id, current_token_hash=citizen.token_hash
+        )
+        history = auth.list_login_events(session, citizen_id=citizen.citizen_id)
         nav = navigation(session, citizen)
     notice = request.query_params.get("notice")
     context = {

@@ -84,7 +84,7 @@ def _replacement_form(
 ) -> Response:
     runtime = runtime_of(request)
     with runtime.database.unit_of_work(write=False) as session:
-        new = credentials.new_totp(session, keyring=runtime.keyring, citizen_id=citizen.citizen_id)
+        new = credentials.open_new_totp(session, keyring=runtime.keyring, citizen_id=citizen.citizen_id)
     if new is None:
         return back_to_settings(section="second-factors")
     context = {"totp": new, "error": error}
