@@ -26,7 +26,9 @@ from postvak.senders import service as senders
 JOB_KINDS = {EMAIL: "notify-email", SMS: "notify-sms"}
 
 
-def job(channel: str, reason: str, subject_id: uuid.UUID, due_at: datetime, **extra) -> NewJob:
+def notification_job(
+    *, channel: str, reason: str, subject_id: uuid.UUID, due_at: datetime, **extra
+) -> NewJob:
     """One notification of `reason` on `channel`, to queue; its key makes it happen once."""
     key = f"{JOB_KINDS[channel]}:{reason}:{subject_id}"
     if reason == DIGEST:
@@ -38,20 +40,21 @@ def job(channel: str, reason: str, subject_id: uuid.UUID, due_at: datetime, **ex
     return NewJob(JOB_KINDS[channel], key, payload, due_at)
 
 
-def notify_delivered(session: Session, message_ids: Iterable[uuid.UUID], now: datetime) -> None:
-    """Letters just delivered into activated mailboxes: their e-mail notification is queued in the
+def notify_new_messages(session: Session, *, message_ids: Iterable[uuid.UUID], now: datetime) -> None:
+    """Messages just delivered into activated mailboxes: their e-mail notification is queued in the
     delivering transaction (the outbox), and the job decides about SMS, digest and reminders."""
-    jobs.enqueue_many(session, [job(EMAIL, NEW, message_id, now) for message_id in message_ids])
+    planned = [
+        notification_job(channel=EMAIL, reason=NEW, subject_id=message_id, due_at=now)
+        for message_id in message_ids
+    ]
+    jobs.enqueue_many(session, planned)
 
 
-def plan_reminders(session: Session, states: Sequence[LetterState], since: datetime | None = None) -> None:
-    """Queue the reminders of letters told about, counted from their delivery (or from `since`)."""
+def plan_message_reminders(session: Session, *, message_ids: Sequence[uuid.UUID], since: datetime) -> None:
+    """Queue the reminders of messages that reached their reader without a notification (at activation),
+    counted from `since`."""
+    states = list(repository.letter_states(session, message_ids).values())
     jobs.enqueue_many(session, _reminder_jobs(states, _reminder_days(session, states), since))
-
-
-def plan_reminders_for(session: Session, message_ids: Sequence[uuid.UUID], since: datetime) -> None:
-    """Reminders for letters that reached their reader without a notification (at activation)."""
-    plan_reminders(session, list(repository.letter_states(session, message_ids).values()), since)
 
 
 def _reminder_days(session: Session, states: Sequence[LetterState]) -> dict:
@@ -64,7 +67,11 @@ def _reminder_jobs(states: Sequence[LetterState], days: dict, since: datetime | 
         unread_days = days.get((s.sender_id, s.message_type or ""), rules.DEFAULT_UNREAD_DAYS)
         start = since or s.delivered_at
         for reason, at in rules.reminder_times(start, s.letter.due_date, unread_days).items():
-            planned.append(job(EMAIL, reason, s.message_id, at, days=unread_days))
+            planned.append(
+                notification_job(
+                    channel=EMAIL, reason=reason, subject_id=s.message_id, due_at=at, days=unread_days
+                )
+            )
     return planned
 
 
@@ -100,8 +107,8 @@ class Result:
     retry_at: datetime | None = None
 
 
-def prepare(
-    session: Session, channel: str, claimed: Sequence[ClaimedJob], now: datetime, digest_size: int = 200
+def decide_notifications(
+    session: Session, *, channel: str, claimed: Sequence[ClaimedJob], now: datetime, digest_size: int = 200
 ) -> list[Prepared]:
     """What each claimed job should do now, decided by rules.decide over what the database holds.
     A job whose payload is not what it should be raises here (the lane then prepares one by one)."""
@@ -145,8 +152,8 @@ def prepare(
     return prepared
 
 
-def unprepared(claimed_job: ClaimedJob, *, channel: str, error: str) -> Prepared:
-    """A job that could not be prepared: it fails alone."""
+def undecidable_notification(claimed_job: ClaimedJob, *, channel: str, error: str) -> Prepared:
+    """A job whose notification could not be decided (decide_notifications raised): it fails alone."""
     reason = claimed_job.payload.get("reason") if isinstance(claimed_job.payload, dict) else None
     return Prepared(claimed_job, channel, reason if isinstance(reason, str) else NEW, "error", error=error)
 
@@ -173,11 +180,11 @@ class _Entry:
     error: str | None = None
 
 
-def record(
+def record_outcomes(
     session: Session,
+    *,
     results: Sequence[Result],
     now: datetime,
-    *,
     sms_reports: bool = True,
     max_failures: int = DEFAULT_MAX_FAILURES,
     follow_ups_failed: str | None = None,
@@ -229,7 +236,7 @@ def record(
     return failures
 
 
-def record_unrecorded(
+def fail_unrecorded_job(
     session: Session, *, result: Result, error: str, now: datetime, max_failures: int = DEFAULT_MAX_FAILURES
 ) -> Failure:
     """Nothing of a job's outcome could be written: it fails alone, and one whose notification was
@@ -266,7 +273,14 @@ def _entry(result: Result, now: datetime, sms_reports: bool) -> _Entry:
     told_now = result.outcome == "sent" or (result.outcome == "skipped" and p.sent_before)
     try:
         if result.outcome == "digest":
-            entry.follow_ups.append(job(EMAIL, DIGEST, p.state.reader.mailbox_id, rules.next_digest_at(now)))
+            entry.follow_ups.append(
+                notification_job(
+                    channel=EMAIL,
+                    reason=DIGEST,
+                    subject_id=p.state.reader.mailbox_id,
+                    due_at=rules.next_digest_at(now),
+                )
+            )
         if p.channel == EMAIL and p.reason != DIGEST and (result.outcome != "skipped" or p.sent_before):
             entry.follow_ups += _sms_follow_up(p, failed=result.outcome == "failed", now=now)
         if p.reason in (NEW, DIGEST) and (told_now or result.outcome in ("failed", "digest")):
@@ -303,7 +317,7 @@ def _sms_follow_up(p: Prepared, *, failed: bool, now: datetime) -> list[NewJob]:
     if not (p.decision == "send" or p.sent_before) or p.reader is None or p.reader.phone is None:
         return []
     if p.reader.sms_chosen or failed:
-        return [job(SMS, p.reason, p.state.message_id, now)]
+        return [notification_job(channel=SMS, reason=p.reason, subject_id=p.state.message_id, due_at=now)]
     return []
 
 
@@ -342,7 +356,7 @@ def _label(channel: str, reason: str) -> str:
 # SMS delivery reports ---------------------------------------------------------------------------
 
 
-def record_sms_report(session: Session, provider_id: str, delivered: bool) -> None:
+def record_sms_report(session: Session, *, provider_id: str, delivered: bool) -> None:
     """A gateway's report on a text message: `notified` once delivered, `notification-failed` if not.
     A report repeated (gateways retry) changes nothing."""
     notification = repository.sms_by_reference(session, provider_id)
@@ -352,7 +366,7 @@ def record_sms_report(session: Session, provider_id: str, delivered: bool) -> No
     if not repository.report(session, notification.id, "delivered" if delivered else "failed", now):
         return
     message_id, reason = notification.message_id, notification.reason
-    sender_id = messages.sender_of(session, message_id)
+    sender_id = messages.sender_of(session, message_id=message_id)
     if delivered:
         events = _told_events(message_id, sender_id, reason, SMS, now)
     else:
