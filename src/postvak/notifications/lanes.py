@@ -185,7 +185,7 @@ class _Lane:
     def notice(self, p: Prepared) -> content.Notice:
         return content.Notice(
             reason=p.reason,
-            letter=p.state.letter,
+            summary=p.state.summary,
             link=self.link(p.state.message_id),
             settings_link=f"{self.base_url}/settings",
             language=p.reader.language,
@@ -229,7 +229,7 @@ class EmailLane(_Lane):
         if p.reason == DIGEST:
             day = p.job.payload["since"][:10]
             return content.digest_mail(
-                [content.DigestEntry(s.letter, self.link(s.message_id)) for s in p.digest],
+                [content.DigestEntry(s.summary, self.link(s.message_id)) for s in p.digest],
                 to=p.reader.addresses,
                 message_id=rules.message_id(f"{p.reader.mailbox_id}.{day}", EMAIL, DIGEST, self.domain),
                 language=p.reader.language,

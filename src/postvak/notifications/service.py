@@ -19,7 +19,7 @@ from postvak.kit.ids import new_id, parse_id
 from postvak.messages import history
 from postvak.messages import service as messages
 from postvak.notifications import repository, rules
-from postvak.notifications.repository import LetterState, Reader
+from postvak.notifications.repository import MessageState, Reader
 from postvak.notifications.rules import DIGEST, EMAIL, NEW, SMS, UNREAD
 from postvak.senders import service as senders
 
@@ -53,20 +53,20 @@ def notify_new_messages(session: Session, *, message_ids: Iterable[uuid.UUID], n
 def plan_message_reminders(session: Session, *, message_ids: Sequence[uuid.UUID], since: datetime) -> None:
     """Queue the reminders of messages that reached their reader without a notification (at activation),
     counted from `since`."""
-    states = list(repository.letter_states(session, message_ids).values())
+    states = list(repository.message_states(session, message_ids).values())
     jobs.enqueue_many(session, _reminder_jobs(states, _reminder_days(session, states), since))
 
 
-def _reminder_days(session: Session, states: Sequence[LetterState]) -> dict:
+def _reminder_days(session: Session, states: Sequence[MessageState]) -> dict:
     return senders.unread_reminder_days(session, keys={(s.sender_id, s.message_type) for s in states})
 
 
-def _reminder_jobs(states: Sequence[LetterState], days: dict, since: datetime | None = None) -> list[NewJob]:
+def _reminder_jobs(states: Sequence[MessageState], days: dict, since: datetime | None = None) -> list[NewJob]:
     planned = []
     for s in states:
         unread_days = days.get((s.sender_id, s.message_type or ""), rules.DEFAULT_UNREAD_DAYS)
         start = since or s.delivered_at
-        for reason, at in rules.reminder_times(start, s.letter.due_date, unread_days).items():
+        for reason, at in rules.reminder_times(start, s.summary.due_date, unread_days).items():
             planned.append(
                 notification_job(
                     channel=EMAIL, reason=reason, subject_id=s.message_id, due_at=at, days=unread_days
@@ -87,9 +87,9 @@ class Prepared:
     channel: str
     reason: str
     decision: str  # send | skip | digest | error
-    state: LetterState | None = None
+    state: MessageState | None = None
     reader: Reader | None = None
-    digest: list[LetterState] | None = None  # the letters of a daily digest
+    digest: list[MessageState] | None = None  # the letters of a daily digest
     since: datetime | None = None  # when the notification was first due (the 48 hours count from it)
     sent_before: bool = False  # recorded as sent by an earlier run: only its follow-ups may be missing
     error: str | None = None
@@ -113,7 +113,7 @@ def decide_notifications(
     """What each claimed job should do now, decided by rules.decide over what the database holds.
     A job whose payload is not what it should be raises here (the lane then prepares one by one)."""
     ids = [i for i in (parse_id(j.payload.get("messageId", "")) for j in claimed) if i]
-    states = repository.letter_states(session, ids)
+    states = repository.message_states(session, ids)
     sent = repository.sent_notifications(session, list(states))
     prepared = []
     for claimed_job in claimed:
@@ -121,7 +121,7 @@ def decide_notifications(
         reason, since = payload.get("reason", NEW), clock.as_utc(datetime.fromisoformat(payload["since"]))
         if reason == DIGEST:
             mailbox_id = parse_id(payload.get("mailboxId", ""))
-            found = repository.digest_letters(session, mailbox_id, now, digest_size) if mailbox_id else []
+            found = repository.digest_messages(session, mailbox_id, now, digest_size) if mailbox_id else []
             reader = found[0].reader if found else None
             decision = "send" if found and reader.addresses else "skip"
             prepared.append(Prepared(claimed_job, channel, reason, decision, None, reader, found, since))
@@ -138,10 +138,10 @@ def decide_notifications(
             already_sent=already_sent,
             reminders_sent=frozenset(r for m, r, _ in sent if m == state.message_id and r in rules.REMINDERS),
             delivered_at=state.delivered_at,
-            due_date=state.letter.due_date,
+            due_date=state.summary.due_date,
             unread_days=int(payload.get("days", rules.DEFAULT_UNREAD_DAYS)),
             digest_chosen=state.reader.digest_chosen,
-            asks_nothing=state.letter.asks_nothing,
+            asks_nothing=state.summary.asks_nothing,
         )
         decision = rules.decide(situation, channel, now)
         if decision == "send" and not (state.reader.addresses if channel == EMAIL else state.reader.phone):
@@ -175,7 +175,7 @@ class _Entry:
     notifications: list[dict] = field(default_factory=list)
     events: list[history.Event] = field(default_factory=list)
     follow_ups: list[NewJob] = field(default_factory=list)
-    told: list[LetterState] = field(default_factory=list)  # letters whose reminders to plan
+    told: list[MessageState] = field(default_factory=list)  # letters whose reminders to plan
     end: str = "finish"  # finish | retry | fail | park
     error: str | None = None
 
@@ -284,8 +284,8 @@ def _entry(result: Result, now: datetime, sms_reports: bool) -> _Entry:
         if p.channel == EMAIL and p.reason != DIGEST and (result.outcome != "skipped" or p.sent_before):
             entry.follow_ups += _sms_follow_up(p, failed=result.outcome == "failed", now=now)
         if p.reason in (NEW, DIGEST) and (told_now or result.outcome in ("failed", "digest")):
-            letters_of = p.digest if p.reason == DIGEST else ([p.state] if p.state else [])
-            entry.told = [s for s in letters_of if not s.read]
+            messages_of = p.digest if p.reason == DIGEST else ([p.state] if p.state else [])
+            entry.told = [s for s in messages_of if not s.read]
     except Exception as exc:  # noqa: BLE001 - its outcome is kept; its job tries the follow-ups again
         entry.follow_ups, entry.told = [], []
         entry.end, entry.error = "fail", f"its follow-ups failed: {job_rules.error_summary(exc)}"
@@ -295,9 +295,9 @@ def _entry(result: Result, now: datetime, sms_reports: bool) -> _Entry:
 def _outcome(entry: _Entry, now: datetime, sms_reports: bool) -> None:
     """The record of a send (or of its failure for good) and the sender's events about it."""
     result, p = entry.result, entry.result.prepared
-    letters_of = p.digest if p.reason == DIGEST else ([p.state] if p.state else [])
+    messages_of = p.digest if p.reason == DIGEST else ([p.state] if p.state else [])
     if result.outcome == "sent":
-        for s in letters_of:
+        for s in messages_of:
             reason = NEW if p.reason == DIGEST else p.reason
             reported = p.channel == EMAIL or not sms_reports
             entry.notifications.append(
@@ -308,7 +308,7 @@ def _outcome(entry: _Entry, now: datetime, sms_reports: bool) -> None:
     elif result.outcome == "failed":
         detail = f"{_label(p.channel, p.reason)}: {result.error}"[:500]
         entry.events += [
-            _event(s.message_id, s.sender_id, "notification-failed", now, detail) for s in letters_of
+            _event(s.message_id, s.sender_id, "notification-failed", now, detail) for s in messages_of
         ]
 
 
