@@ -23,7 +23,7 @@ from tests.support.printing import attachment_pdf, inline_pdf, print_worker, reg
 
 from postvak.addresses import service as addresses
 from postvak.config import Settings
-from postvak.flows.delivery import deliver_letters
+from postvak.flows.delivery import deliver_messages
 from postvak.migrate import upgrade
 from postvak.printing import service
 from postvak.printing.render import LetterForPrint, render_letter
@@ -102,7 +102,7 @@ def bench_batches(url: str, workdir: Path, count: int) -> None:
             )
             for n, bsn in enumerate(bsns[start : start + 1000])
         ]
-        ids += [o.message_id for o in deliver_letters(runtime, sender, items)]
+        ids += [o.message_id for o in deliver_messages(runtime, sender=sender, items=items)]
     start = time.perf_counter()
     with runtime.database.unit_of_work() as session:
         outcome = service.print_letters(session, message_ids=ids)

@@ -15,7 +15,7 @@ from tests.support.letters import letter
 
 def _body(runtime, letter_id) -> str:
     with runtime.database.unit_of_work(write=False) as session:
-        return messages.open_body(runtime.keyring, session.get(Message, letter_id))
+        return messages.open_body(runtime.keyring, message=session.get(Message, letter_id))
 
 
 def test_processes_with_their_own_data_dirs_share_one_key_file(runtime, sender, bsns, tmp_path):

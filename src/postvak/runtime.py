@@ -14,7 +14,7 @@ from postvak.blobs.filesystem import FilesystemBlobStore
 from postvak.blobs.store import BlobStore
 from postvak.config import ConfigurationError, Settings
 from postvak.db import Database, get_database
-from postvak.flows.publishing import publish_scheduled_letter
+from postvak.flows.publishing import publish_scheduled_message
 from postvak.inbox.jobs import PURGE_JOB, purge_bin
 from postvak.jobs.worker import Worker
 from postvak.keyfile import load_keyring
@@ -92,7 +92,11 @@ def build_sms(settings: Settings) -> SmsProvider:
 
 def job_handlers() -> dict:
     """Every kind of background job that runs on its own, and the use case that runs it."""
-    return {PUBLISH_JOB: publish_scheduled_letter, PURGE_JOB: purge_bin, PRINT_LETTERS_JOB: print_letters_job}
+    return {
+        PUBLISH_JOB: publish_scheduled_message,
+        PURGE_JOB: purge_bin,
+        PRINT_LETTERS_JOB: print_letters_job,
+    }
 
 
 def build_worker(runtime: Runtime) -> Worker:

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from postvak.citizens import repository as mailboxes
 from postvak.citizens.models import Mailbox
-from postvak.flows.delivery import deliver_letters
+from postvak.flows.delivery import deliver_messages
 from postvak.kit import clock
 from postvak.messages import repository as letters
 from postvak.runtime import Runtime
@@ -29,7 +29,7 @@ def send(runtime: Runtime, sender: SenderHandle, *items: dict) -> list[uuid.UUID
     """Deliver letters as the sender API does; returns their ids in order."""
     with runtime.database.unit_of_work(write=False) as session:
         who = session.get(Sender, sender.id)
-    outcomes = deliver_letters(runtime, who, list(items))
+    outcomes = deliver_messages(runtime, sender=who, items=list(items))
     assert all(o.outcome == "created" for o in outcomes), [o.problem for o in outcomes]
     return [o.message_id for o in outcomes]
 

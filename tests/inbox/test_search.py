@@ -38,10 +38,10 @@ def letters(runtime, sender, bsns):
 
 def found(runtime, mailbox_id, query, **params):
     with runtime.database.unit_of_work(write=False) as session:
-        page = inbox.list_letters(
-            session, mailbox_id, rules.parse_listing({"q": query, "box": "all", **params})
+        page = inbox.list_messages(
+            session, mailbox_id=mailbox_id, listing=rules.parse_listing({"q": query, "box": "all", **params})
         )
-    return {row.message_id for row in page.letters}
+    return {row.message_id for row in page.messages}
 
 
 def test_search_finds_by_subject_sender_type_and_reference(runtime, letters):
@@ -73,7 +73,7 @@ def test_search_never_reaches_another_mailbox(runtime, letters):
 def test_search_keeps_to_the_box_and_filters(runtime, letters, sender):
     box, ids = letters
     with runtime.database.unit_of_work() as session:
-        inbox.apply_action(session, box, "archive", [str(ids["ib"])])
+        inbox.archive_messages(session, mailbox_id=box, message_ids=[str(ids["ib"])])
     assert found(runtime, box, "aanslag", box="inbox") == set()
     assert found(runtime, box, "aanslag", box="archive") == {ids["ib"]}
     assert found(runtime, box, "werkzaamheden 2027") == set()

@@ -143,7 +143,7 @@ def test_a_poisoned_purge_job_fails_alone_and_is_parked_after_n_failures(runtime
     ids = [send(runtime, sender, letter(bsn, f"BIN-{n}"))[0] for n, bsn in enumerate(bsns[:3])]
     for box, message_id in zip(boxes, ids, strict=True):
         with runtime.database.unit_of_work() as session:
-            inbox.apply_action(session, box, "bin", [str(message_id)], "")
+            inbox.bin_messages(session, mailbox_id=box, message_ids=[str(message_id)])
     [poisoned] = [j for j in jobs_like(runtime, "purge-bin:%") if str(boxes[1]) in j.dedupe_key]
     poison(runtime, poisoned.dedupe_key, whole=["not", "an", "object"])
     later = START + timedelta(days=31)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from postvak.flows.delivery import deliver_letters
+from postvak.flows.delivery import deliver_messages
 from postvak.kit import clock
 from postvak.messages import history
 from postvak.messages.rules import InvalidTransition
@@ -21,13 +21,13 @@ def _unreachable_letter(runtime, sender, bsn: str, reference: str) -> uuid.UUID:
     """A letter to a citizen without an account: its status is `unreachable`."""
     with runtime.database.unit_of_work(write=False) as session:
         who = session.get(Sender, sender.id)
-    [outcome] = deliver_letters(runtime, who, [letter(bsn, reference)])
+    [outcome] = deliver_messages(runtime, sender=who, items=[letter(bsn, reference)])
     return outcome.message_id
 
 
 def _history(runtime, message_id: uuid.UUID) -> list[str]:
     with runtime.database.unit_of_work(write=False) as session:
-        return history.types_of(session, [message_id])[message_id]
+        return history.types_of(session, message_ids=[message_id])[message_id]
 
 
 def test_an_illegal_transition_is_refused_and_nothing_of_its_call_written(runtime, sender, bsns):

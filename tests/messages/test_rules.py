@@ -143,14 +143,14 @@ def test_the_date_rules_hold_at_any_date(today, due) -> None:
     # Total: no date of the calendar makes them raise (the 0001-01-02 of the issue included).
     rules.due_date_problem(due, today=today)
     now = datetime.combine(today, time(12), tzinfo=UTC)
-    rules.new_letter_date_problem(due_date=due, publish_at=None, now=now)
+    rules.new_message_date_problem(due_date=due, publish_at=None, now=now)
 
 
 @given(st.datetimes(timezones=st.just(UTC), min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)))
 def test_the_moment_rules_hold_at_any_moment(moment) -> None:
     rules.publish_at_problem(moment, now=moment)
     rules.publish_at_problem(datetime(2026, 12, 1, tzinfo=UTC), now=moment)
-    rules.new_letter_date_problem(due_date=None, publish_at=moment, now=moment)
+    rules.new_message_date_problem(due_date=None, publish_at=moment, now=moment)
 
 
 def test_the_sanity_bounds_of_publish_at() -> None:
@@ -176,14 +176,14 @@ def test_the_sanity_bounds_of_publish_at() -> None:
     ],
 )
 def test_a_new_letters_due_date_is_yesterday_or_later_in_dutch_time(now, due, fault) -> None:
-    found = rules.new_letter_date_problem(due_date=due, publish_at=None, now=now)
+    found = rules.new_message_date_problem(due_date=due, publish_at=None, now=now)
     assert (found[0] if found else None) == fault
 
 
 def test_a_new_letters_publish_at_is_at_most_a_day_past() -> None:
     now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-    assert rules.new_letter_date_problem(due_date=None, publish_at=now - timedelta(days=1), now=now) is None
-    field, reason = rules.new_letter_date_problem(
+    assert rules.new_message_date_problem(due_date=None, publish_at=now - timedelta(days=1), now=now) is None
+    field, reason = rules.new_message_date_problem(
         due_date=None, publish_at=now - timedelta(days=1, seconds=1), now=now
     )
     assert field == "publishAt" and "2026-11-30T12:00:00Z or later" in reason

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from postvak.attachments import service as attachments
 from postvak.errors import IntegrityFailure
-from postvak.flows.delivery import deliver_letters
+from postvak.flows.delivery import deliver_messages
 from postvak.jobs import repository as jobs
 from postvak.jobs.service import enqueue
 from postvak.jobs.worker import Worker
@@ -34,59 +34,63 @@ def _stored(runtime, reference: str) -> Message:
 
 def test_bodies_are_sealed_and_open_to_the_text_sent(runtime, sender, bsns):
     body = "Geachte heer,\n\nUw **aanslag** staat klaar. ✉"
-    deliver_letters(runtime, _sender(runtime, sender), [letter(bsns[0], "SEAL-1", body=body)])
+    deliver_messages(runtime, sender=_sender(runtime, sender), items=[letter(bsns[0], "SEAL-1", body=body)])
     message = _stored(runtime, "SEAL-1")
     assert body.encode() not in message.body_sealed
-    assert messages.open_body(runtime.keyring, message) == body
+    assert messages.open_body(runtime.keyring, message=message) == body
 
 
 def test_a_flipped_byte_in_a_stored_body_is_never_served(runtime, sender, bsns):
-    deliver_letters(runtime, _sender(runtime, sender), [letter(bsns[0], "FLIP-1")])
+    deliver_messages(runtime, sender=_sender(runtime, sender), items=[letter(bsns[0], "FLIP-1")])
     message = _stored(runtime, "FLIP-1")
     tampered = bytearray(message.body_sealed)
     tampered[20] ^= 0x80
     with runtime.database.unit_of_work() as session:
         session.execute(update(Message).where(Message.id == message.id).values(body_sealed=bytes(tampered)))
     with pytest.raises(IntegrityFailure):
-        messages.open_body(runtime.keyring, _stored(runtime, "FLIP-1"))
+        messages.open_body(runtime.keyring, message=_stored(runtime, "FLIP-1"))
 
 
 def test_rotation_rewraps_keys_without_touching_content(runtime, sender, bsns):
     who = _sender(runtime, sender)
     pdf = pdfs.one_page()
     inline = {"fileName": "a.pdf", "mediaType": "application/pdf", "content": base64.b64encode(pdf).decode()}
-    deliver_letters(runtime, who, [letter(bsns[0], "ROT-1", attachments=[inline]), letter(bsns[1], "ROT-2")])
+    deliver_messages(
+        runtime, sender=who, items=[letter(bsns[0], "ROT-1", attachments=[inline]), letter(bsns[1], "ROT-2")]
+    )
     before = _stored(runtime, "ROT-1")
     old_key = runtime.keyring.active_id
     new_key = runtime.keyring.rotate()
     with runtime.database.unit_of_work() as session:
-        assert messages.rewrap_body_keys(session, runtime.keyring, limit=1) == 1
-        assert messages.rewrap_body_keys(session, runtime.keyring) == 1
+        assert messages.rewrap_body_keys(session, keyring=runtime.keyring, limit=1) == 1
+        assert messages.rewrap_body_keys(session, keyring=runtime.keyring) == 1
         assert attachments.rewrap_blob_keys(session, runtime.keyring) == 1
     after = _stored(runtime, "ROT-1")
     assert (before.body_kek_id, after.body_kek_id) == (old_key, new_key)
     assert after.body_sealed == before.body_sealed  # content not re-encrypted
-    assert messages.open_body(runtime.keyring, after) == letter(bsns[0], "x")["body"]
+    assert messages.open_body(runtime.keyring, message=after) == letter(bsns[0], "x")["body"]
     with runtime.database.unit_of_work(write=False) as session:
         [(_, blob)] = repository.attachments_of(session, after.id)
     assert blob.kek_id == new_key
     assert attachments.read_blob(runtime.keyring, runtime.blobs, blob) == pdf
     with runtime.database.unit_of_work() as session:
-        assert messages.rewrap_body_keys(session, runtime.keyring) == 0  # nothing left under the old key
+        assert (
+            messages.rewrap_body_keys(session, keyring=runtime.keyring) == 0
+        )  # nothing left under the old key
 
 
 def test_a_scheduled_letter_is_delivered_by_the_worker_at_publish_at(runtime, sender, bsns):
     start = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
     clock.set_clock(lambda: start)
     publish_at = (start + timedelta(hours=19)).isoformat()
-    [outcome] = deliver_letters(
-        runtime, _sender(runtime, sender), [letter(bsns[0], "LATER-1", publishAt=publish_at)]
+    [outcome] = deliver_messages(
+        runtime, sender=_sender(runtime, sender), items=[letter(bsns[0], "LATER-1", publishAt=publish_at)]
     )
     worker = Worker(runtime.database, job_handlers())
 
     def status() -> list[str]:
         with runtime.database.unit_of_work(write=False) as session:
-            view = messages.message_view(session, sender.id, str(outcome.message_id))
+            view = messages.get_sent_message(session, sender_id=sender.id, message_id=str(outcome.message_id))
         return [e.type for e in view.events]
 
     assert status() == ["accepted", "scheduled"]

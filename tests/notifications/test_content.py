@@ -18,7 +18,7 @@ from postvak.notifications.content import (
     notice_mail,
     notice_sms,
 )
-from postvak.notifications.rules import Letter
+from postvak.notifications.rules import MessageSummary
 
 SENDER = "Postvak <noreply@postvak.example>"
 LINK = "https://postvak.example/letters/0b7e6a52-3c1d-4f4e-9a57-2f1d2c3b4a5e"
@@ -26,7 +26,7 @@ SETTINGS = "https://postvak.example/settings"
 INBOX = "https://postvak.example/letters"
 TO = ("anna@example.nl",)
 MESSAGE_ID = "<notify.m-1.email@postvak.example>"
-TAX = Letter(
+TAX = MessageSummary(
     "Gemeente Utrecht",
     "Aanslag gemeentelijke belastingen 2027",
     "pay",
@@ -34,12 +34,14 @@ TAX = Letter(
     False,
     "Betaal in één keer of in 10 termijnen.\nVragen? Bel 14 030.",
 )
-SECRET = Letter("Gemeente Utrecht", "Schuldhulpverlening", "respond", date(2027, 3, 31), True, "Persoonlijk")
+SECRET = MessageSummary(
+    "Gemeente Utrecht", "Schuldhulpverlening", "respond", date(2027, 3, 31), True, "Persoonlijk"
+)
 HEADERS = {"From", "To", "Subject", "Date", "Message-ID", "Auto-Submitted", "MIME-Version", "Content-Type"}
 
 
-def notice(letter: Letter = TAX, reason: str = "new", language: str = "nl") -> Notice:
-    return Notice(reason, letter, LINK, SETTINGS, language)
+def notice(summary: MessageSummary = TAX, reason: str = "new", language: str = "nl") -> Notice:
+    return Notice(reason, summary, LINK, SETTINGS, language)
 
 
 def parsed(mail):
@@ -118,8 +120,8 @@ def test_the_senders_own_text_is_quoted_and_attributed():
 
 
 def test_the_senders_own_text_is_escaped_and_loses_its_control_characters():
-    letter = replace(TAX, custom_text='<script>alert("x")</script>\x1b[31m\x00red\r\nok\u202e')
-    mail = notice_mail(notice(letter), TO, MESSAGE_ID)
+    summary = replace(TAX, custom_text='<script>alert("x")</script>\x1b[31m\x00red\r\nok\u202e')
+    mail = notice_mail(notice(summary), TO, MESSAGE_ID)
     assert "<script>" not in mail.html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in mail.html
     for part in (mail.text, mail.html):
@@ -129,8 +131,8 @@ def test_the_senders_own_text_is_escaped_and_loses_its_control_characters():
 
 
 def test_the_senders_own_text_is_cut_at_500_characters():
-    letter = replace(TAX, custom_text="a" * 499 + "bc")
-    mail = notice_mail(notice(letter), TO, MESSAGE_ID)
+    summary = replace(TAX, custom_text="a" * 499 + "bc")
+    mail = notice_mail(notice(summary), TO, MESSAGE_ID)
     assert "a" * 499 + "b" in mail.text and "a" * 499 + "bc" not in mail.text
 
 
@@ -245,13 +247,13 @@ _TEXT = st.lists(st.one_of(st.text(max_size=40), _NASTY), max_size=8).map("".joi
     reason=st.sampled_from(["new", "unread", "due-date"]),
 )
 def test_no_text_from_a_sender_breaks_the_headers(sender_name, subject, custom_text, sensitive, reason):
-    letter = Letter(sender_name, subject, "pay", date(2027, 3, 31), sensitive, custom_text)
-    mail = notice_mail(notice(letter, reason), TO, MESSAGE_ID)
+    summary = MessageSummary(sender_name, subject, "pay", date(2027, 3, 31), sensitive, custom_text)
+    mail = notice_mail(notice(summary, reason), TO, MESSAGE_ID)
     message = parsed(mail)
     assert set(message.keys()) == HEADERS and len(message.keys()) == len(HEADERS)
     assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
     assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
-    sms = notice_sms(notice(letter, reason))
+    sms = notice_sms(notice(summary, reason))
     assert len(sms) <= SMS_LIMIT and sms.endswith(" " + LINK)
     assert sms.isprintable()
 

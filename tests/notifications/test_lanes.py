@@ -227,14 +227,14 @@ def test_when_planning_reminders_raises_the_email_stays_sent_once_and_recorded(
 
 def test_a_letter_that_cannot_be_read_fails_its_job_alone(runtime, client, sender, bsns, three, monkeypatch):
     ids: list[str] = []
-    states = repository.letter_states
+    states = repository.message_states
 
     def unreadable(session, message_ids):
         if any(str(m) == ids[1] for m in message_ids):
             raise LookupError("this letter's row cannot be read")
         return states(session, message_ids)
 
-    monkeypatch.setattr(repository, "letter_states", unreadable)
+    monkeypatch.setattr(repository, "message_states", unreadable)
     with notifying(runtime) as (sink, worker):
         ids += [deliver(client, sender, bsns[n], f"READ-{n}") for n in range(3)]
         seen, parked = run_until_parked(runtime, worker, f"notify-email:new:{ids[1]}", T0)

@@ -6,9 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from postvak.notifications import rules
-from postvak.notifications.rules import Letter
+from postvak.notifications.rules import MessageSummary
 
-TAX = Letter(
+TAX = MessageSummary(
     "Gemeente Utrecht", "Aanslag gemeentelijke belastingen 2027", "pay", date(2027, 3, 31), False, None
 )
 
@@ -23,7 +23,7 @@ def test_the_headline_says_who_what_and_by_when():
 
 
 def test_a_sensitive_letter_gets_a_generic_headline():
-    sensitive = Letter("Gemeente Utrecht", "Schuldhulp", "respond", date(2027, 3, 31), True, None)
+    sensitive = MessageSummary("Gemeente Utrecht", "Schuldhulp", "respond", date(2027, 3, 31), True, None)
     assert rules.headline(sensitive, "nl") == "U hebt een nieuw bericht van Gemeente Utrecht"
     assert "Schuldhulp" not in rules.headline(sensitive, "en")
 
@@ -40,7 +40,7 @@ def test_no_control_character_survives_into_a_header(text):
 
 
 def test_header_injection_is_flattened():
-    evil = Letter("Gemeente\r\nBcc: victim@example.nl", "Hi\nX-Evil: 1", None, None, False, None)
+    evil = MessageSummary("Gemeente\r\nBcc: victim@example.nl", "Hi\nX-Evil: 1", None, None, False, None)
     assert "\n" not in rules.headline(evil, "nl") and "\r" not in rules.headline(evil, "nl")
 
 
@@ -205,20 +205,22 @@ def test_read_letters_never_get_anything(reason, channel, digest):
 
 
 def test_only_letters_that_ask_nothing_may_wait_for_the_digest():
-    assert Letter("G", "Nieuwsbrief", None, None, False, None).asks_nothing
-    assert Letter("G", "Info", "info", None, False, None).asks_nothing
-    assert not Letter("G", "Aanslag", "pay", None, False, None).asks_nothing
-    assert not Letter("G", "Brief", None, date(2027, 3, 1), False, None).asks_nothing
-    assert not Letter("G", "Brief", None, None, False, None, confirmation_required=True).asks_nothing
+    assert MessageSummary("G", "Nieuwsbrief", None, None, False, None).asks_nothing
+    assert MessageSummary("G", "Info", "info", None, False, None).asks_nothing
+    assert not MessageSummary("G", "Aanslag", "pay", None, False, None).asks_nothing
+    assert not MessageSummary("G", "Brief", None, date(2027, 3, 1), False, None).asks_nothing
+    assert not MessageSummary("G", "Brief", None, None, False, None, confirmation_required=True).asks_nothing
 
 
 def test_a_letter_that_wants_its_receipt_confirmed_says_so():
-    letter = Letter("Gemeente Utrecht", "Besluit", None, None, False, None, confirmation_required=True)
-    assert rules.headline(letter, "nl") == "Gemeente Utrecht: Besluit — bevestigen"
+    summary = MessageSummary(
+        "Gemeente Utrecht", "Besluit", None, None, False, None, confirmation_required=True
+    )
+    assert rules.headline(summary, "nl") == "Gemeente Utrecht: Besluit — bevestigen"
 
 
 def test_a_reminder_of_a_sensitive_letter_stays_generic_and_says_it_is_unread():
-    sensitive = Letter("Gemeente Utrecht", "Schuldhulp", "respond", date(2027, 3, 31), True, None)
+    sensitive = MessageSummary("Gemeente Utrecht", "Schuldhulp", "respond", date(2027, 3, 31), True, None)
     assert rules.headline(sensitive, "nl", reminder=True) == (
         "Herinnering: u hebt een bericht van Gemeente Utrecht nog niet gelezen"
     )

@@ -181,4 +181,4 @@ def _read(runtime, bsn: str, message_id: str) -> None:
 
     with runtime.database.unit_of_work() as session:
         mailbox_id = session.scalar(select(Mailbox.id).where(Mailbox.recipient_value == bsn))
-        inbox.read_letter(session, runtime.keyring, mailbox_id, message_id)
+        inbox.read_message(session, keyring=runtime.keyring, mailbox_id=mailbox_id, message_id=message_id)

@@ -197,7 +197,9 @@ def test_a_waiting_letter_read_meanwhile_is_no_longer_waiting(runtime, client, s
     assert _print(runtime, [message_id]).waiting_for_address == [message_id]
     citizen = make_citizen(runtime, bsns[0])
     with runtime.database.unit_of_work() as session:
-        inbox.read_letter(session, runtime.keyring, citizen.mailbox_id, str(message_id))
+        inbox.read_message(
+            session, keyring=runtime.keyring, mailbox_id=citizen.mailbox_id, message_id=str(message_id)
+        )
         retried = service.print_waiting_letters(session)
     assert retried.claimed == []
     assert retried.not_printed == {message_id: "a letter that is read is not printed"}
@@ -217,7 +219,7 @@ def test_read_letters_and_letters_never_to_print_are_not_printed(runtime, client
         "/api/v1/messages", json=letter(bsns[0], "UNREAD", **due), headers=sender.headers
     ).json()["id"]
     with runtime.database.unit_of_work() as session:
-        inbox.read_letter(session, runtime.keyring, citizen.mailbox_id, read)
+        inbox.read_message(session, keyring=runtime.keyring, mailbox_id=citizen.mailbox_id, message_id=read)
     never = send_unreachable(client, sender, bsns[1], "NEVER", paperFallback="never")
     outcome = _print(runtime, [uuid.UUID(read), uuid.UUID(unread), never, uuid.UUID(int=7)])
     assert outcome.claimed == [uuid.UUID(unread)]  # delivered, still unread: printed
@@ -236,7 +238,9 @@ def test_a_letter_read_after_its_claim_stays_out_of_its_batch(runtime, client, s
     [batch_id] = _print(runtime, ids).batches
     citizen = make_citizen(runtime, bsns[0])  # activates: the waiting letter is delivered
     with runtime.database.unit_of_work() as session:
-        inbox.read_letter(session, runtime.keyring, citizen.mailbox_id, str(ids[0]))
+        inbox.read_message(
+            session, keyring=runtime.keyring, mailbox_id=citizen.mailbox_id, message_id=str(ids[0])
+        )
     print_worker(runtime).drain()
     [folder] = batch_folders(print_dir)
     assert sorted(p.name for p in folder.glob("*.pdf")) == [f"{ids[1]}.pdf"]
@@ -258,7 +262,9 @@ def test_a_letter_read_after_its_batch_closed_is_recorded_printed_without_the_ev
         assert service.close_batch(session, batch_id=batch_id, exclusions={}) == 1
     citizen = make_citizen(runtime, bsns[0])
     with runtime.database.unit_of_work() as session:
-        inbox.read_letter(session, runtime.keyring, citizen.mailbox_id, str(message_id))
+        inbox.read_message(
+            session, keyring=runtime.keyring, mailbox_id=citizen.mailbox_id, message_id=str(message_id)
+        )
     with runtime.database.unit_of_work() as session:
         assert service.record_printed(session, batch_id=batch_id, pages={message_id: 3}) == [message_id]
     with runtime.database.unit_of_work() as session:
@@ -274,7 +280,9 @@ def test_a_batch_whose_letters_all_stay_out_hands_nothing_over(runtime, client, 
     [batch_id] = _print(runtime, [message_id]).batches
     citizen = make_citizen(runtime, bsns[0])
     with runtime.database.unit_of_work() as session:
-        inbox.read_letter(session, runtime.keyring, citizen.mailbox_id, str(message_id))
+        inbox.read_message(
+            session, keyring=runtime.keyring, mailbox_id=citizen.mailbox_id, message_id=str(message_id)
+        )
     assert print_worker(runtime).drain() == 1
     assert batch_folders(print_dir) == []
     with runtime.database.unit_of_work(write=False) as session:

@@ -375,7 +375,7 @@ def world(request, runtime, web_client, sender, bsns) -> World:
     assert answer.status_code == 201, answer.text
     found.letter = answer.json()["id"]
     with runtime.database.unit_of_work() as session:
-        found.folder = str(inbox.create_folder(session, citizen.mailbox_id, "Belasting"))
+        found.folder = str(inbox.create_folder(session, mailbox_id=citizen.mailbox_id, name="Belasting"))
         if case.pending == "totp":
             credentials.start_totp_replacement(session, keyring=runtime.keyring, citizen_id=citizen.id)
     found.before = snapshot(runtime, citizen.id)

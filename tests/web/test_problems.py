@@ -99,7 +99,7 @@ def failing(monkeypatch):
     def boom(*_args, **_kwargs):
         raise RuntimeError(f"database gone for {BSN}\x1b]0;pwned\x07")
 
-    monkeypatch.setattr("postvak.inbox.service.box_counts", boom)
+    monkeypatch.setattr("postvak.inbox.service.count_messages", boom)
 
 
 def test_an_unexpected_error_answers_a_500_page_with_the_headers(web_client, csrf, failing, capsys):

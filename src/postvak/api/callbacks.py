@@ -29,7 +29,9 @@ async def sms_report(request: Request) -> Response:
             raise Unauthorized("the report's signature does not match")
         report = _parse(body)
         with runtime.database.unit_of_work() as session:
-            notifications.record_sms_report(session, report["id"], _STATUSES[report["status"]])
+            notifications.record_sms_report(
+                session, provider_id=report["id"], delivered=_STATUSES[report["status"]]
+            )
     except Problem as problem:
         return problem_response(request, problem)
     return Response(status_code=204)

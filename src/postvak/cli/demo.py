@@ -12,7 +12,7 @@ import pikepdf
 from postvak.auth.passwords import hasher_for
 from postvak.citizens import service as citizens
 from postvak.flows import activation
-from postvak.flows.delivery import deliver_letters
+from postvak.flows.delivery import deliver_messages
 from postvak.kit import clock
 from postvak.kit.bsn import is_valid_bsn
 from postvak.runtime import Runtime
@@ -182,7 +182,7 @@ def seed_demo(runtime: Runtime) -> list[str]:
         with runtime.database.unit_of_work() as session:
             sender = senders.register_sender(session, name=name, oin=oin, kind=kind)
             key = senders.issue_api_key(session, sender.id)
-        outcomes = deliver_letters(runtime, sender, _letters(name, bsns))
+        outcomes = deliver_messages(runtime, sender=sender, items=_letters(name, bsns))
         created = sum(o.outcome == "created" for o in outcomes)
         lines.append(f"  {name:22} OIN {oin}  API key {key.api_key}  ({created} letters delivered)")
     lines.append(

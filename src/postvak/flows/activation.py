@@ -64,6 +64,6 @@ def verify_email_address(session: Session, *, citizen_id: uuid.UUID, code: str) 
 
 
 def _deliver_waiting(session: Session, mailbox_id: uuid.UUID) -> None:
-    delivered = inbox.deliver_waiting_letters(session, mailbox_id)
-    # The citizen is looking at these letters right now: no notification, but their reminders.
-    notifications.plan_reminders_for(session, delivered, clock.now())
+    delivered = inbox.deliver_waiting_messages(session, mailbox_id=mailbox_id)
+    # The citizen is looking at these messages right now: no notification, but their reminders.
+    notifications.plan_message_reminders(session, message_ids=delivered, since=clock.now())

@@ -1,5 +1,5 @@
-"""Delivering letters: checks without the database, PDF staging, then one write transaction that stores the
-letters, files them into their mailboxes and queues their notifications."""
+"""Delivering messages: checks without the database, PDF staging, then one write transaction that stores the
+messages, files them into their mailboxes and queues their notifications."""
 
 from __future__ import annotations
 
@@ -32,39 +32,44 @@ class Parts(Protocol):
     blobs: BlobStore
 
 
-def deliver_letters(parts: Parts, sender: Sender, letters: list[Any]) -> list[messages.Outcome]:
-    """Deliver letters in request order; each bad item is rejected alone.
+def deliver_messages(parts: Parts, *, sender: Sender, items: list[Any]) -> list[messages.Outcome]:
+    """Deliver messages (as sent, not yet checked) in request order; each bad item is rejected alone.
 
     PDFs are checked and sealed before the write transaction so that the database's write
     lock is never held while a child process parses a file. When this returns, every
-    created or existing letter is committed.
+    created or existing message is committed.
     """
-    drafts, rejected = messages.draft_all(letters)
+    drafts, rejected = messages.check_messages(items)
     staged = {}
     if contents := messages.inline_contents(drafts):
         with parts.database.unit_of_work(write=False) as session:
             staged = attachments.stage(session, parts.keyring, parts.blobs, parts.settings, contents)
     with parts.database.unit_of_work() as session:
-        outcomes = store_letters(session, parts.keyring, sender, drafts, staged, clock.now())
+        outcomes = store_messages(
+            session, keyring=parts.keyring, sender=sender, drafts=drafts, staged=staged, now=clock.now()
+        )
     return sorted(outcomes + rejected, key=lambda o: o.index)
 
 
-def store_letters(
+def store_messages(
     session: Session,
+    *,
     keyring: KeyRing,
     sender: Sender,
     drafts: list[messages.Draft],
     staged: dict[str, attachments.StagedBlob | Blob | Problem],
     now: datetime,
 ) -> list[messages.Outcome]:
-    """The write transaction: the letters with their first events and jobs, each letter not scheduled in
+    """The write transaction: the messages with their first events and jobs, each message not scheduled in
     its mailbox, and a notification job for each one delivered into an activated mailbox (the outbox:
-    nobody is told of a letter whose transaction rolls back)."""
-    stored = messages.store_letters(
-        session, keyring, sender_id=sender.id, drafts=drafts, staged=staged, now=now
+    nobody is told of a message whose transaction rolls back)."""
+    stored = messages.store_messages(
+        session, keyring=keyring, sender_id=sender.id, drafts=drafts, staged=staged, now=now
     )
     if stored.to_file:
         name = senders.sender_name(session, sender.id)
-        inbox.file_letters(session, letters=[{**row, "sender_name": name} for row in stored.to_file], now=now)
-    notifications.notify_delivered(session, stored.delivered, now)
+        inbox.file_messages(
+            session, messages=[{**row, "sender_name": name} for row in stored.to_file], now=now
+        )
+    notifications.notify_new_messages(session, message_ids=stored.delivered, now=now)
     return stored.outcomes

@@ -1,4 +1,4 @@
-"""Publishing a scheduled letter at its publishAt: into its mailbox, and its reader told."""
+"""Publishing a scheduled message at its publishAt: into its mailbox, and its reader told."""
 
 from sqlalchemy.orm import Session
 
@@ -9,13 +9,13 @@ from postvak.messages import service as messages
 from postvak.notifications import service as notifications
 
 
-def publish_scheduled_letter(session: Session, payload: dict) -> None:
-    """The `publish-message` job: deliver the scheduled letter into its mailbox and queue its notification
+def publish_scheduled_message(session: Session, payload: dict) -> None:
+    """The `publish-message` job: deliver the scheduled message into its mailbox and queue its notification
     (when its mailbox is activated); running it twice changes nothing."""
     message_id, now = parse_id(payload["messageId"]), clock.now()
-    event = messages.publish_scheduled(session, message_id=message_id, now=now)
+    event = messages.publish_scheduled_message(session, message_id=message_id, now=now)
     if event is None:
         return
-    inbox.file_stored_letters(session, message_ids=[message_id], now=now)
+    inbox.file_stored_messages(session, message_ids=[message_id], now=now)
     if event == "delivered":
-        notifications.notify_delivered(session, [message_id], now)
+        notifications.notify_new_messages(session, message_ids=[message_id], now=now)

@@ -1,4 +1,4 @@
-"""Background work of the inbox: purging letters that have been in the bin for 30 days."""
+"""Background work of the inbox: purging messages that have been in the bin for 30 days."""
 
 from sqlalchemy.orm import Session
 
@@ -10,7 +10,7 @@ __all__ = ["PURGE_JOB", "purge_bin"]
 
 
 def purge_bin(session: Session, payload: dict) -> None:
-    """Purge what is due in one mailbox's bin; a letter restored meanwhile is left alone. Idempotent."""
+    """Purge what is due in one mailbox's bin; a message restored meanwhile is left alone. Idempotent."""
     mailbox_id = parse_id(payload.get("mailboxId", ""))
     if mailbox_id is not None:
-        service.purge_expired(session, mailbox_id)
+        service.purge_expired_messages(session, mailbox_id=mailbox_id)

@@ -1,4 +1,4 @@
-"""Tables of the citizen's side of a letter: read state, archive, folders, the bin."""
+"""Tables of the citizen's side of a message: read state, archive, folders, the bin."""
 
 import uuid
 from datetime import datetime
@@ -21,7 +21,7 @@ class Folder(Base):
 
 
 class InboxItem(Base):
-    """What the citizen did with a letter; created when the letter is delivered."""
+    """What the citizen did with a message; created when the message is delivered."""
 
     __tablename__ = "inbox_items"
     __table_args__ = (Index("ix_inbox_items_listing", "mailbox_id", "binned_at", "delivered_at"),)

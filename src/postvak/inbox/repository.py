@@ -1,4 +1,4 @@
-"""Every query about the citizen's letters, folders and bin; each one scoped to a mailbox."""
+"""Every query about the citizen's messages, folders and bin; each one scoped to a mailbox."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from postvak.senders.models import Sender
 
 
 @dataclass(frozen=True)
-class LetterRow:
+class MessageRow:
     """One line of the inbox: what the list shows, without the (sealed) body."""
 
     message_id: uuid.UUID
@@ -85,7 +85,7 @@ def _box_conditions(mailbox_id: uuid.UUID, listing: rules.Listing, now: datetime
         "archive": [not_binned, InboxItem.archived == true()],
         "folder": [not_binned, InboxItem.folder_id == listing.folder_id],
         "all": [not_binned],
-        # Past its 30 days a binned letter is gone, whether or not the purge job has run yet.
+        # Past its 30 days a binned message is gone, whether or not the purge job has run yet.
         "bin": [InboxItem.binned_at.is_not(None), InboxItem.binned_at > rules.bin_cutoff(now)],
     }
     conditions = visible + by_box[listing.box]
@@ -110,15 +110,15 @@ _ORDER = {
 }
 
 
-def list_letters(
+def list_messages(
     session: Session,
     mailbox_id: uuid.UUID,
     listing: rules.Listing,
     now: datetime,
     matching: Select | None,
     page_size: int,
-) -> tuple[list[LetterRow], int]:
-    """One page of the listing and the number of letters in it altogether."""
+) -> tuple[list[MessageRow], int]:
+    """One page of the listing and the number of messages in it altogether."""
     conditions = _box_conditions(mailbox_id, listing, now)
     if matching is not None:
         conditions.append(InboxItem.message_id.in_(matching))
@@ -130,11 +130,11 @@ def list_letters(
         .limit(page_size)
         .offset((listing.page - 1) * page_size)
     )
-    return [LetterRow(*row) for row in session.execute(query)], total
+    return [MessageRow(*row) for row in session.execute(query)], total
 
 
 def box_counts(session: Session, mailbox_id: uuid.UUID, now: datetime) -> dict[str, int]:
-    """Unread letters in the inbox and per folder (key: folder id), and letters in the bin."""
+    """Unread messages in the inbox and per folder (key: folder id), and messages in the bin."""
     in_bin = and_(InboxItem.binned_at.is_not(None), InboxItem.binned_at > rules.bin_cutoff(now))
     query = (
         select(InboxItem.folder_id, InboxItem.archived, InboxItem.unread, in_bin, func.count())
@@ -170,13 +170,13 @@ def senders_of(session: Session, mailbox_id: uuid.UUID) -> list[tuple[uuid.UUID,
     return [(sid, name) for sid, name in session.execute(query)]
 
 
-# One letter -------------------------------------------------------------------------------------
+# One message -------------------------------------------------------------------------------------
 
 
-def get_letter(
+def get_message(
     session: Session, mailbox_id: uuid.UUID, message_id: uuid.UUID, *, lock: bool = False
 ) -> tuple[InboxItem, Message, str] | None:
-    """The citizen's letter (not purged) with its sender's name; `lock` serialises first openings."""
+    """The citizen's message (not purged) with its sender's name; `lock` serialises first openings."""
     query = (
         select(InboxItem, Message, Sender.name)
         .join(Message, Message.id == InboxItem.message_id)
@@ -193,7 +193,7 @@ def get_letter(
     return (row[0], row[1], row[2]) if row else None
 
 
-# Changing letters -------------------------------------------------------------------------------
+# Changing messages -------------------------------------------------------------------------------
 
 
 def update_items(
@@ -203,7 +203,7 @@ def update_items(
     where: Sequence[ColumnElement],
     values: dict,
 ) -> int:
-    """Change the mailbox's letters among `message_ids` that meet `where`; returns how many changed."""
+    """Change the mailbox's messages among `message_ids` that meet `where`; returns how many changed."""
     if not message_ids:
         return 0
     statement = (
@@ -223,7 +223,7 @@ def update_items(
 def binned(
     session: Session, mailbox_id: uuid.UUID, message_ids: Sequence[uuid.UUID] | None = None
 ) -> list[tuple[uuid.UUID, uuid.UUID, datetime]]:
-    """(message id, sender id, binned at) of letters in the bin and not yet purged."""
+    """(message id, sender id, binned at) of messages in the bin and not yet purged."""
     query = (
         select(InboxItem.message_id, Message.sender_id, InboxItem.binned_at)
         .join(Message, Message.id == InboxItem.message_id)
@@ -251,8 +251,8 @@ def mark_purged(session: Session, message_ids: Sequence[uuid.UUID], now: datetim
         )
 
 
-def waiting_letters(session: Session, mailbox_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """(message id, sender id) of the mailbox's letters that ever waited as `unreachable`."""
+def waiting_messages(session: Session, mailbox_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(message id, sender id) of the mailbox's messages that ever waited as `unreachable`."""
     query = select(Message.id, Message.sender_id).where(
         Message.mailbox_id == mailbox_id,
         exists().where(MessageEvent.message_id == Message.id, MessageEvent.type == "unreachable"),
@@ -264,7 +264,7 @@ def waiting_letters(session: Session, mailbox_id: uuid.UUID) -> list[tuple[uuid.
 
 
 def folders_of(session: Session, mailbox_id: uuid.UUID) -> list[tuple[Folder, int]]:
-    """The mailbox's folders by name, each with the number of letters in it (bin excluded)."""
+    """The mailbox's folders by name, each with the number of messages in it (bin excluded)."""
     count = (
         select(func.count())
         .where(
@@ -293,7 +293,7 @@ def rename_folder(session: Session, folder_id: uuid.UUID, name: str) -> None:
 
 
 def delete_folder(session: Session, folder_id: uuid.UUID) -> None:
-    """Remove a folder; its letters go back to the inbox, none is lost."""
+    """Remove a folder; its messages go back to the inbox, none is lost."""
     session.execute(
         update(InboxItem)
         .where(InboxItem.folder_id == folder_id)
@@ -306,13 +306,13 @@ def delete_folder(session: Session, folder_id: uuid.UUID) -> None:
 # Filing -----------------------------------------------------------------------------------------
 
 
-def file_letters(session: Session, letters: Sequence[dict], now: datetime) -> None:
-    """Put new letters in their mailboxes and the search index, in the caller's transaction.
+def file_messages(session: Session, messages: Sequence[dict], now: datetime) -> None:
+    """Put new messages in their mailboxes and the search index, in the caller's transaction.
 
-    Each letter is a dict with the Message columns id, mailbox_id, subject, message_type and
+    Each message is a dict with the Message columns id, mailbox_id, subject, message_type and
     sender_reference, and its sender_name: delivery has them at hand, so nothing is read back.
     """
-    if not letters:
+    if not messages:
         return
     items = [
         {
@@ -322,7 +322,7 @@ def file_letters(session: Session, letters: Sequence[dict], now: datetime) -> No
             "unread": True,
             "archived": False,
         }
-        for m in letters
+        for m in messages
     ]
     insert_many(session, InboxItem.__table__, items)
     search.index_for(session).add(
@@ -336,13 +336,13 @@ def file_letters(session: Session, letters: Sequence[dict], now: datetime) -> No
                 "message_type": m["message_type"] or "",
                 "reference": rules.search_text(m["sender_reference"]),
             }
-            for m in letters
+            for m in messages
         ],
     )
 
 
-def file_stored_letters(session: Session, message_ids: Sequence[uuid.UUID], now: datetime) -> None:
-    """file_letters for letters stored earlier (published later, or stored before the inbox existed)."""
+def file_stored_messages(session: Session, message_ids: Sequence[uuid.UUID], now: datetime) -> None:
+    """file_messages for messages stored earlier (published later, or stored before the inbox existed)."""
     if not message_ids:
         return
     columns = (
@@ -357,11 +357,11 @@ def file_stored_letters(session: Session, message_ids: Sequence[uuid.UUID], now:
         .join(Sender, Sender.id == Message.sender_id)
         .where(Message.id.in_(list(message_ids)))
     )
-    file_letters(session, [dict(row._mapping) for row in session.execute(query)], now)
+    file_messages(session, [dict(row._mapping) for row in session.execute(query)], now)
 
 
-def unfiled_letters(session: Session, mailbox_id: uuid.UUID) -> list[uuid.UUID]:
-    """The mailbox's letters that have no inbox line (stored before the inbox existed, or still scheduled)."""
+def unfiled_messages(session: Session, mailbox_id: uuid.UUID) -> list[uuid.UUID]:
+    """The mailbox's messages without an inbox line (stored before the inbox existed, or still scheduled)."""
     query = select(Message.id).where(
         Message.mailbox_id == mailbox_id, ~exists().where(InboxItem.message_id == Message.id)
     )

@@ -25,7 +25,7 @@ MAX_WORD_CHARS = 40
 
 BOXES = ("inbox", "archive", "folder", "bin", "all")
 SORTS = ("newest", "oldest", "due")
-# What the citizen can do to selected letters; "read" is not among them: only opening a letter reads it.
+# What the citizen can do to selected messages; "read" is not among them: only opening a message reads it.
 ACTIONS = ("unread", "archive", "unarchive", "move", "bin", "restore", "purge")
 ACTION_KINDS_NEEDING_ACTION = ("pay", "respond", "confirm", "appointment")
 
@@ -34,7 +34,7 @@ _WORD = re.compile(r"[^\W_]+")
 
 @dataclass(frozen=True)
 class Listing:
-    """Which letters the citizen asked to see, and how; every field has a safe default."""
+    """Which messages the citizen asked to see, and how; every field has a safe default."""
 
     box: str = "inbox"
     folder_id: uuid.UUID | None = None
@@ -117,7 +117,7 @@ def search_text(text: str) -> str:
 
 
 def needs_action(action_kind: str | None, confirmation_required: bool, confirmed: bool) -> bool:
-    """A letter needs action when it asks to pay, respond, confirm or book, or awaits confirmation."""
+    """A message needs action when it asks to pay, respond, confirm or book, or awaits confirmation."""
     return action_kind in ACTION_KINDS_NEEDING_ACTION or (confirmation_required and not confirmed)
 
 
@@ -133,12 +133,12 @@ def restorable_until(binned_at: datetime) -> datetime:
 
 
 def purge_due(binned_at: datetime, now: datetime) -> bool:
-    """A letter in the bin for 30 days is purged: it leaves the citizen's view for good."""
+    """A message in the bin for 30 days is purged: it leaves the citizen's view for good."""
     return now >= restorable_until(binned_at)
 
 
 def bin_cutoff(now: datetime) -> datetime:
-    """Letters binned at or before this moment are due to be purged."""
+    """Messages binned at or before this moment are due to be purged."""
     return moments.shift_days(now, -BIN_DAYS)
 
 
@@ -188,9 +188,9 @@ def _if_allowed(history: Sequence[str], events: list[str]) -> list[str]:
 
 
 def opening_events(history: Sequence[str]) -> list[str]:
-    """The events the first opening adds: `read`, once in a letter's life.
+    """The events the first opening adds: `read`, once in a message's life.
 
-    A letter that waited for an unactivated mailbox is `unreachable`; if activation did not
+    A message that waited for an unactivated mailbox is `unreachable`; if activation did not
     deliver it yet, opening it proves delivery, so `delivered` comes first.
     """
     if "read" in history:
@@ -207,10 +207,10 @@ def confirmation_events(history: Sequence[str], confirmation_required: bool) -> 
 
 
 def removal_events(history: Sequence[str]) -> list[str]:
-    """`deleted-by-recipient` when the citizen empties the bin, if the letter's status allows it."""
+    """`deleted-by-recipient` when the citizen empties the bin, if the message's status allows it."""
     return [] if "deleted-by-recipient" in history else _if_allowed(history, ["deleted-by-recipient"])
 
 
 def activation_events(history: Sequence[str]) -> list[str]:
-    """A letter that waited as `unreachable` is `delivered` once its mailbox is activated."""
+    """A message that waited as `unreachable` is `delivered` once its mailbox is activated."""
     return ["delivered"] if current_status(history) == "unreachable" else []

@@ -35,16 +35,16 @@ inbox_search = Table(
 
 
 class SearchIndex(Protocol):
-    """Subject, sender name, message type and reference of each letter; never the (encrypted) body.
+    """Subject, sender name, message type and reference of each message; never the (encrypted) body.
 
-    A letter matches when every word the citizen typed starts a word in one of those fields.
+    A message matches when every word the citizen typed starts a word in one of those fields.
     """
 
     def add(self, session: Session, rows: Sequence[dict]) -> None:
-        """Index letters: rows with message_id, mailbox_id, subject, sender_name, message_type, reference."""
+        """Index messages: rows with message_id, mailbox_id, subject, sender_name, message_type, reference."""
 
     def matching(self, mailbox_id: uuid.UUID, words: Sequence[str]) -> Select:
-        """The ids of the mailbox's matching letters; `words` come from rules.search_words."""
+        """The ids of the mailbox's matching messages; `words` come from rules.search_words."""
 
 
 class _Index:

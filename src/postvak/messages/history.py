@@ -1,5 +1,5 @@
-"""The one writer of letters' status histories: every status event is added here, and only where
-messages.rules lets it follow the letter's status."""
+"""The one writer of messages' status histories: every status event is added here, and only where
+messages.rules lets it follow the message's status."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ _CHUNK = 1000
 
 
 class Event(NamedTuple):
-    """A status event for a letter's history; its sender reads it in the event feed and the timeline.
-    (A named tuple: a batch of a thousand letters makes two thousand, so each must cost little.)"""
+    """A status event for a message's history; its sender reads it in the event feed and the timeline.
+    (A named tuple: a batch of a thousand messages makes two thousand, so each must cost little.)"""
 
     message_id: uuid.UUID
     sender_id: uuid.UUID
@@ -27,8 +27,8 @@ class Event(NamedTuple):
     detail: str | None = None
 
 
-def events_of(session: Session, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[MessageEvent]]:
-    """Each letter's events, oldest first (an unknown letter has none); read a thousand letters at a time,
+def events_of(session: Session, *, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[MessageEvent]]:
+    """Each message's events, oldest first (an unknown message has none); read a thousand messages at a time,
     as a database takes only so many parameters."""
     found: dict[uuid.UUID, list[MessageEvent]] = {}
     for start in range(0, len(message_ids), _CHUNK):
@@ -36,30 +36,32 @@ def events_of(session: Session, message_ids: Sequence[uuid.UUID]) -> dict[uuid.U
     return found
 
 
-def types_of(session: Session, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    """Each letter's history as its event types, oldest first."""
-    return {mid: [e.type for e in found] for mid, found in events_of(session, message_ids).items()}
+def types_of(session: Session, *, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """Each message's history as its event types, oldest first."""
+    return {
+        mid: [e.type for e in found] for mid, found in events_of(session, message_ids=message_ids).items()
+    }
 
 
 def begin(session: Session, *, events: Sequence[Event]) -> None:
-    """The first events of letters stored in this same transaction. Their histories are empty, so none
-    is read back (a batch of a thousand letters costs one insert); raises InvalidTransition, writing
-    nothing, when the events are not a history a new letter can have."""
+    """The first events of messages stored in this same transaction. Their histories are empty, so none
+    is read back (a batch of a thousand messages costs one insert); raises InvalidTransition, writing
+    nothing, when the events are not a history a new message can have."""
     _insert(session, _allowed(events, {}, refuse=True))
 
 
 def append(session: Session, *, events: Sequence[Event]) -> None:
-    """Add events to stored letters' histories, in order; raises InvalidTransition, writing nothing, when
-    one of them cannot follow its letter's status."""
+    """Add events to stored messages' histories, in order; raises InvalidTransition, writing nothing, when
+    one of them cannot follow its message's status."""
     _insert(session, _allowed(events, _statuses(session, events), refuse=True))
 
 
 def append_allowed(session: Session, *, events: Sequence[Event]) -> list[Event]:
-    """Add the events that the letters' histories allow now and drop the others; returns those added.
+    """Add the events that the messages' histories allow now and drop the others; returns those added.
 
-    For events decided before their letter could change: between deciding to send (or print)
-    and recording it the citizen may have read, confirmed or deleted the letter, and a late
-    `notified` after `deleted-by-recipient` is not a status a letter can have.
+    For events decided before their message could change: between deciding to send (or print)
+    and recording it the citizen may have read, confirmed or deleted the message, and a late
+    `notified` after `deleted-by-recipient` is not a status a message can have.
     """
     added = _allowed(events, _statuses(session, events), refuse=False)
     _insert(session, added)
@@ -69,14 +71,14 @@ def append_allowed(session: Session, *, events: Sequence[Event]) -> list[Event]:
 def _statuses(session: Session, events: Sequence[Event]) -> dict[uuid.UUID, str | None]:
     if not events:
         return {}
-    histories = types_of(session, sorted({e.message_id for e in events}))
+    histories = types_of(session, message_ids=sorted({e.message_id for e in events}))
     return {mid: rules.current_status(types) for mid, types in histories.items()}
 
 
 def _allowed(
     events: Sequence[Event], statuses: Mapping[uuid.UUID, str | None], *, refuse: bool
 ) -> list[Event]:
-    """The events that may follow, each checked against its letter's status after the ones before it."""
+    """The events that may follow, each checked against its message's status after the ones before it."""
     status = dict(statuses)
     allowed = []
     for event in events:

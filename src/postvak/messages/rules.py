@@ -149,7 +149,7 @@ def publish_at_problem(moment: datetime, *, now: datetime) -> str | None:
     return None
 
 
-def new_letter_date_problem(*, due_date: date | None, publish_at: datetime | None, now: datetime):
+def new_message_date_problem(*, due_date: date | None, publish_at: datetime | None, now: datetime):
     """For a letter not stored before: (field, reason) when its dueDate lies before yesterday (Dutch
     time) or its publishAt more than a day in the past; None when both are fine."""
     today = dutch_date(now)

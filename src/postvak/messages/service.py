@@ -1,4 +1,4 @@
-"""Use cases of letters: check and store (idempotently), publish when scheduled, read back, follow events."""
+"""Use cases of messages: check and store (idempotently), publish when scheduled, read back, follow events."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ PUBLISH_JOB = "publish-message"
 
 @dataclass
 class Draft:
-    """A letter that passed every check that needs no database."""
+    """A message that passed every check that needs no database."""
 
     index: int
     message: MessageIn
@@ -64,8 +64,8 @@ class Outcome:
     problem: Problem | None = None
 
 
-def draft(index: int, raw: Any) -> Draft:
-    """Validate one letter as sent; raises the Problem that describes its faults (every schema fault,
+def check_message(raw: Any, *, index: int) -> Draft:
+    """Validate one message as sent; raises the Problem that describes its faults (every schema fault,
     else the first of the checks beyond the schema)."""
     try:
         message = MessageIn.model_validate(raw)
@@ -98,45 +98,47 @@ def describe_validation_error(exc: ValidationError) -> str:
     return describe_errors(exc.errors())
 
 
-def draft_all(raws: list[Any]) -> tuple[list[Draft], list[Outcome]]:
+def check_messages(raws: list[Any]) -> tuple[list[Draft], list[Outcome]]:
+    """Every message checked in order: the drafts that passed, and an outcome for each one rejected."""
     drafts, rejected = [], []
     for index, raw in enumerate(raws):
         try:
-            drafts.append(draft(index, raw))
+            drafts.append(check_message(raw, index=index))
         except Problem as problem:
             rejected.append(Outcome(index, "rejected", problem=problem))
     return drafts, rejected
 
 
 def inline_contents(drafts: list[Draft]) -> list[bytes]:
+    """The PDFs sent inline with the drafts, to stage before the write transaction."""
     return [data for d in drafts for data in d.inline.values()]
 
 
 @dataclass
 class Stored:
-    """What store_letters did: an outcome per letter, and the new letters that go into their mailboxes now."""
+    """What store_messages did: an outcome per message, and the new messages that go into their mailboxes."""
 
     outcomes: list[Outcome]
     to_file: list[dict] = field(default_factory=list)  # not scheduled: their Message columns, to file
     delivered: list[uuid.UUID] = field(default_factory=list)  # into an activated mailbox: to tell the reader
 
 
-def store_letters(
+def store_messages(
     session: Session,
-    keyring: KeyRing,
     *,
+    keyring: KeyRing,
     sender_id: uuid.UUID,
     drafts: list[Draft],
     staged: dict[str, attachments.StagedBlob | Blob | Problem],
     now: datetime,
 ) -> Stored:
-    """Store every new letter with its first events, attachment links and publication jobs, in the
+    """Store every new message with its first events, attachment links and publication jobs, in the
     caller's transaction.
 
-    Letters whose reference is already stored are answered from the stored copy (same
+    Messages whose reference is already stored are answered from the stored copy (same
     content: existing; other content: duplicate-reference) without being sealed again, even
-    when their dueDate or publishAt has passed since; a new letter dated in the past is rejected.
-    `staged` holds the result of attachments.stage for the drafts' inline PDFs. A letter not
+    when their dueDate or publishAt has passed since; a new message dated in the past is rejected.
+    `staged` holds the result of attachments.stage for the drafts' inline PDFs. A message not
     scheduled is to be filed into its mailbox now (flows.delivery does), also one for a mailbox
     that is not activated yet (status `unreachable`): it is there when the citizen activates.
     """
@@ -146,7 +148,7 @@ def store_letters(
     for d in drafts:
         if d.message.sender_reference in stored:
             outcomes[d.index] = _retry_outcome(d, stored[d.message.sender_reference])
-        elif fault := rules.new_letter_date_problem(
+        elif fault := rules.new_message_date_problem(
             due_date=d.message.due_date, publish_at=d.message.publish_at, now=now
         ):
             outcomes[d.index] = Outcome(d.index, "rejected", problem=ValidationFailed(": ".join(fault)))
@@ -255,7 +257,7 @@ def _message_row(keyring: KeyRing, sender_id: uuid.UUID, d: Draft, mailbox_id: u
 
 
 def _write_first_events(session, sender_id, created, rows, links, boxes, now, result: Stored) -> None:
-    """Events, attachment links and publication jobs of new letters; the letters not scheduled go into
+    """Events, attachment links and publication jobs of new messages; the messages not scheduled go into
     `result` to be filed, and those delivered into an activated mailbox to be told about."""
     events, attachment_rows, publish_jobs = [], [], []
     for d in created:
@@ -283,22 +285,22 @@ def _write_first_events(session, sender_id, created, rows, links, boxes, now, re
     jobs.enqueue_many(session, publish_jobs)
 
 
-def publish_scheduled(session: Session, *, message_id: uuid.UUID | None, now: datetime) -> str | None:
-    """A scheduled letter reaches its publishAt: it gets `delivered` (`unreachable` while its mailbox is
+def publish_scheduled_message(session: Session, *, message_id: uuid.UUID | None, now: datetime) -> str | None:
+    """A scheduled message reaches its publishAt: it gets `delivered` (`unreachable` while its mailbox is
     not activated), which is returned; None when it is unknown or no longer scheduled (a rerun)."""
     found = repository.get_message_with_mailbox(session, message_id) if message_id else None
     if found is None:
         return None
     message, mailbox = found
-    if rules.current_status(history.types_of(session, [message.id])[message.id]) != "scheduled":
+    if rules.current_status(history.types_of(session, message_ids=[message.id])[message.id]) != "scheduled":
         return None
     event = rules.delivery_events(scheduled=False, mailbox_activated=mailbox.activated_at is not None)[-1]
     history.append(session, events=[history.Event(message.id, message.sender_id, event, now)])
     return event
 
 
-def message_view(session: Session, sender_id: uuid.UUID, message_id: str) -> MessageOut:
-    """The letter as its sender sees it; another sender's id is not found."""
+def get_sent_message(session: Session, *, sender_id: uuid.UUID, message_id: str) -> MessageOut:
+    """The message as its sender sees it; another sender's id is not found."""
     parsed = parse_id(message_id)
     message = repository.get_message(session, sender_id, parsed) if parsed else None
     if message is None:
@@ -333,17 +335,17 @@ def message_view(session: Session, sender_id: uuid.UUID, message_id: str) -> Mes
     )
 
 
-def sender_of(session: Session, message_id: uuid.UUID) -> uuid.UUID | None:
-    """The id of the organisation that sent the letter (None for an unknown letter)."""
+def sender_of(session: Session, *, message_id: uuid.UUID) -> uuid.UUID | None:
+    """The id of the organisation that sent the message (None for an unknown message)."""
     return repository.sender_of(session, message_id)
 
 
-def attachments_of(session: Session, message_id: uuid.UUID) -> list[tuple[MessageAttachment, Blob]]:
-    """A letter's attachment links, in their order, each with its stored blob."""
+def list_attachments(session: Session, *, message_id: uuid.UUID) -> list[tuple[MessageAttachment, Blob]]:
+    """A message's attachment links, in their order, each with its stored blob."""
     return repository.attachments_of(session, message_id)
 
 
-def event_feed(session: Session, sender_id: uuid.UUID, after: str | None, limit: int) -> EventFeedOut:
+def read_event_feed(session: Session, *, sender_id: uuid.UUID, after: str | None, limit: int) -> EventFeedOut:
     """The sender's events in order; following nextCursor reads each exactly once."""
     position = decode_cursor(after, 2) if after is not None else (0, 0)
     rows = repository.event_feed(session, sender_id, position, limit)
@@ -365,8 +367,8 @@ def event_feed(session: Session, sender_id: uuid.UUID, after: str | None, limit:
     )
 
 
-def open_body(keyring: KeyRing, message: Message) -> str:
-    """The letter's Markdown as sent, verified; tampered storage is never served."""
+def open_body(keyring: KeyRing, *, message: Message) -> str:
+    """The message's Markdown as sent, verified; tampered storage is never served."""
     try:
         plain = keyring.open(
             Sealed(message.body_kek_id, message.body_key, message.body_sealed), message.id.bytes
@@ -376,8 +378,8 @@ def open_body(keyring: KeyRing, message: Message) -> str:
     return plain.decode()
 
 
-def rewrap_body_keys(session: Session, keyring: KeyRing, limit: int = 500) -> int:
-    """Re-wrap up to `limit` letters' data keys under the active key; the sealed bodies stay as they are.
+def rewrap_body_keys(session: Session, *, keyring: KeyRing, limit: int = 500) -> int:
+    """Re-wrap up to `limit` messages' data keys under the active key; the sealed bodies stay as they are.
 
     Returns how many were re-wrapped: call again (in a new transaction) until it returns 0.
     """

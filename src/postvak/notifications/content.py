@@ -13,7 +13,7 @@ from postvak.notifications.rules import (
     DUE_DATE,
     NEW,
     REMINDERS,
-    Letter,
+    MessageSummary,
     action_expected,
     headline,
     single_line,
@@ -93,7 +93,7 @@ class Notice:
     """One notification about one letter."""
 
     reason: str  # "new", "unread" (still unread after N days) or "due-date" (the last reminder)
-    letter: Letter
+    summary: MessageSummary
     link: str
     settings_link: str
     language: str  # "nl" or "en"; anything else is "nl"
@@ -105,7 +105,7 @@ class Notice:
 
 @dataclass(frozen=True)
 class DigestEntry:
-    letter: Letter
+    summary: MessageSummary
     link: str
 
 
@@ -113,24 +113,24 @@ def notice_mail(notice: Notice, to: tuple[str, ...], message_id: str) -> Outgoin
     """Who wrote, about what, what to do and by when, with a link; only the sender's name if sensitive."""
     language = _language(notice.language)
     words = _TEXT[language]
-    letter = notice.letter
-    sender = single_line(letter.sender_name, 120)
+    summary = notice.summary
+    sender = single_line(summary.sender_name, 120)
     mail = _Builder(language)
-    if letter.sensitive:
+    if summary.sensitive:
         intro = "new-generic" if notice.reason == NEW else "unread-generic"
         mail.paragraph(words[intro].format(sender=sender))
         mail.button(words["read-generic"], notice.link)
     else:
-        mail.paragraph(_intro(notice.reason, letter, language))
-        action = action_expected(letter, language)
-        deadline = _date(letter, language) if letter.due_date else None
-        values = (sender, single_line(letter.subject, 200), action, deadline)
+        mail.paragraph(_intro(notice.reason, summary, language))
+        action = action_expected(summary, language)
+        deadline = _date(summary, language) if summary.due_date else None
+        values = (sender, single_line(summary.subject, 200), action, deadline)
         mail.facts([(label, value) for label, value in zip(words["facts"], values, strict=True) if value])
-        custom = _custom_lines(letter.custom_text or "")
+        custom = _custom_lines(summary.custom_text or "")
         if custom:
             mail.quote(words["writes"].format(sender=sender), custom)
         mail.button(words["read"], notice.link)
-    subject = headline(letter, language, reminder=notice.reason != NEW)
+    subject = headline(summary, language, reminder=notice.reason != NEW)
     return mail.finish(subject, to, message_id, notice.settings_link)
 
 
@@ -151,17 +151,17 @@ def digest_mail(
     one = len(entries) == 1
     mail = _Builder(language)
     mail.paragraph(words["digest-intro"][0 if one else 1].format(count=len(entries)))
-    mail.entries([(headline(entry.letter, language), entry.link) for entry in entries])
+    mail.entries([(headline(entry.summary, language), entry.link) for entry in entries])
     mail.paragraph(words["digest-nothing"])
     mail.button(words["inbox"], inbox_link)
     subject = words["digest-subject"][0 if one else 1].format(count=len(entries))
-    return mail.finish(subject, to, message_id, settings_link, letters=len(entries))
+    return mail.finish(subject, to, message_id, settings_link, messages=len(entries))
 
 
 def notice_sms(notice: Notice) -> str:
     """The headline and the link on one line; the headline is shortened, never the link."""
     link = single_line(notice.link, SMS_LIMIT)
-    text = single_line(headline(notice.letter, _language(notice.language), reminder=notice.reason != NEW))
+    text = single_line(headline(notice.summary, _language(notice.language), reminder=notice.reason != NEW))
     room = SMS_LIMIT - len(link) - 1
     if len(text) > room:
         text = text[: max(room - 1, 0)].rstrip() + "…"
@@ -172,13 +172,13 @@ def _language(language: str) -> str:
     return language if language in _TEXT else "nl"
 
 
-def _date(letter: Letter, language: str) -> str:
-    return format_date(letter.due_date, "d MMMM y", locale=language)
+def _date(summary: MessageSummary, language: str) -> str:
+    return format_date(summary.due_date, "d MMMM y", locale=language)
 
 
-def _intro(reason: str, letter: Letter, language: str) -> str:
-    if reason == DUE_DATE and letter.due_date:
-        return _TEXT[language]["due-date"].format(date=_date(letter, language))
+def _intro(reason: str, summary: MessageSummary, language: str) -> str:
+    if reason == DUE_DATE and summary.due_date:
+        return _TEXT[language]["due-date"].format(date=_date(summary, language))
     return _TEXT[language]["new" if reason == NEW else "unread"]
 
 
@@ -209,11 +209,11 @@ class _Builder:
         self._html: list[str] = []
 
     def finish(
-        self, subject: str, to: tuple[str, ...], message_id: str, settings_link: str, *, letters: int = 1
+        self, subject: str, to: tuple[str, ...], message_id: str, settings_link: str, *, messages: int = 1
     ) -> OutgoingMail:
         words = _TEXT[self.language]
         self.paragraph(words["regards"])
-        self.small(words["not-included"][0 if letters == 1 else 1])
+        self.small(words["not-included"][0 if messages == 1 else 1])
         self.small(words["no-code"])
         self.small(words["settings"], settings_link)
         subject = _header(subject)

@@ -5,7 +5,7 @@ A crash after the server accepted an e-mail and before the batch's commit sends 
 again on the next run, with the same Message-ID: duplicates are recognisable, none is lost.
 An exception is another matter: one job that raises (in preparing, composing or recording) fails
 alone, and the outcome of every other job of its batch is committed; a send is never repeated
-because something after it raised (see service.record).
+because something after it raised (see service.record_outcomes).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ class _Lane:
         self.lease = timedelta(seconds=settings.worker_lease_seconds)
 
     def run(self, claimed: list[ClaimedJob]) -> None:
-        results = self.send_all(self.prepare(claimed), self._stop_sending_at(claimed))
-        failures = self.record(results)
+        results = self.send_all(self.decide(claimed), self._stop_sending_at(claimed))
+        failures = self.record_outcomes(results)
         for failure in failures:
             log.warning(
                 "notification job parked" if failure.parked else "notification job failed",
@@ -74,12 +74,14 @@ class _Lane:
         ends = [j.leased_until for j in claimed if j.leased_until is not None]
         return (min(ends) if ends else clock.now() + self.lease) - self.lease / 2
 
-    def prepare(self, claimed: list[ClaimedJob]) -> list[Prepared]:
-        """The batch prepared together; if that raises, each job alone, and one that still raises
+    def decide(self, claimed: list[ClaimedJob]) -> list[Prepared]:
+        """The batch decided together; if that raises, each job alone, and one that still raises
         fails alone (a payload that is not what it should be, a letter that cannot be read)."""
         try:
             with self.database.unit_of_work(write=False) as session:
-                return service.prepare(session, self.channel, claimed, clock.now())
+                return service.decide_notifications(
+                    session, channel=self.channel, claimed=claimed, now=clock.now()
+                )
         except Exception as exc:  # noqa: BLE001 - find the job that raised; its neighbours go on
             log.warning(
                 "preparing a batch failed; preparing its jobs one by one",
@@ -90,17 +92,21 @@ class _Lane:
         for job in claimed:
             try:
                 with self.database.unit_of_work(write=False) as session:
-                    prepared += service.prepare(session, self.channel, [job], clock.now())
+                    prepared += service.decide_notifications(
+                        session, channel=self.channel, claimed=[job], now=clock.now()
+                    )
             except Exception as exc:  # noqa: BLE001 - this job fails alone
-                prepared.append(service.unprepared(job, channel=self.channel, error=error_summary(exc)))
+                prepared.append(
+                    service.undecidable_notification(job, channel=self.channel, error=error_summary(exc))
+                )
         return prepared
 
-    def record(self, results: list[Result]) -> list[service.Failure]:
+    def record_outcomes(self, results: list[Result]) -> list[service.Failure]:
         """The batch's outcomes in one transaction; if that write fails, each job's alone."""
         options = {"sms_reports": self.reports_delivery, "max_failures": self.max_failures}
         try:
             with self.database.unit_of_work() as session:
-                return service.record(session, results, clock.now(), **options)
+                return service.record_outcomes(session, results=results, now=clock.now(), **options)
         except Exception as exc:  # noqa: BLE001 - find the job whose record fails; the others are written
             # The summary only: a database error's full text holds the statement's parameters.
             log.warning(
@@ -116,16 +122,18 @@ class _Lane:
     def _record_alone(self, result: Result, options: dict) -> list[service.Failure]:
         try:
             with self.database.unit_of_work() as session:
-                return service.record(session, [result], clock.now(), **options)
+                return service.record_outcomes(session, results=[result], now=clock.now(), **options)
         except Exception as exc:  # noqa: BLE001 - then its outcome without the follow-ups
             error = f"its follow-ups failed: {error_summary(exc)}"
         try:
             with self.database.unit_of_work() as session:
-                return service.record(session, [result], clock.now(), follow_ups_failed=error, **options)
+                return service.record_outcomes(
+                    session, results=[result], now=clock.now(), follow_ups_failed=error, **options
+                )
         except Exception as exc:  # noqa: BLE001 - then only the job's own end
             error = error_summary(exc)
         with self.database.unit_of_work() as session:
-            failure = service.record_unrecorded(
+            failure = service.fail_unrecorded_job(
                 session, result=result, error=error, now=clock.now(), max_failures=self.max_failures
             )
         return [failure]
@@ -177,7 +185,7 @@ class _Lane:
     def notice(self, p: Prepared) -> content.Notice:
         return content.Notice(
             reason=p.reason,
-            letter=p.state.letter,
+            summary=p.state.summary,
             link=self.link(p.state.message_id),
             settings_link=f"{self.base_url}/settings",
             language=p.reader.language,
@@ -221,7 +229,7 @@ class EmailLane(_Lane):
         if p.reason == DIGEST:
             day = p.job.payload["since"][:10]
             return content.digest_mail(
-                [content.DigestEntry(s.letter, self.link(s.message_id)) for s in p.digest],
+                [content.DigestEntry(s.summary, self.link(s.message_id)) for s in p.digest],
                 to=p.reader.addresses,
                 message_id=rules.message_id(f"{p.reader.mailbox_id}.{day}", EMAIL, DIGEST, self.domain),
                 language=p.reader.language,

@@ -16,7 +16,7 @@ from postvak.kit import clock
 from postvak.kit.sql import insert_ignoring_conflicts
 from postvak.messages.models import Message
 from postvak.notifications.models import Notification
-from postvak.notifications.rules import EMAIL, NEW, Letter
+from postvak.notifications.rules import EMAIL, NEW, MessageSummary
 from postvak.senders.models import Sender
 
 
@@ -34,20 +34,20 @@ class Reader:
 
 
 @dataclass(frozen=True)
-class LetterState:
-    """A delivered letter as a notification job sees it."""
+class MessageState:
+    """A delivered message as a notification job sees it."""
 
     message_id: uuid.UUID
     sender_id: uuid.UUID
     message_type: str | None
-    letter: Letter
+    summary: MessageSummary
     delivered_at: datetime
     read: bool
     binned: bool
     reader: Reader
 
 
-_LETTER_COLUMNS = (
+_MESSAGE_COLUMNS = (
     Message.id,
     Message.sender_id,
     Message.message_type,
@@ -66,20 +66,20 @@ _LETTER_COLUMNS = (
 )
 
 
-def _letters_query():
+def _messages_query():
     return (
-        select(*_LETTER_COLUMNS)
+        select(*_MESSAGE_COLUMNS)
         .join(Sender, Sender.id == Message.sender_id)
         .join(InboxItem, InboxItem.message_id == Message.id)
         .join(Citizen, Citizen.mailbox_id == Message.mailbox_id)
     )
 
 
-def letter_states(session: Session, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, LetterState]:
+def message_states(session: Session, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, MessageState]:
     """The delivered letters among `message_ids` whose mailbox has an account, with their readers."""
     if not message_ids:
         return {}
-    rows = list(session.execute(_letters_query().where(Message.id.in_(list(message_ids)))))
+    rows = list(session.execute(_messages_query().where(Message.id.in_(list(message_ids)))))
     readers = readers_of(session, {row.citizen_id for row in rows})
     return {row.id: _state(row, readers[row.citizen_id]) for row in rows}
 
@@ -115,12 +115,12 @@ def reader_of_mailbox(session: Session, mailbox_id: uuid.UUID) -> Reader | None:
     return readers_of(session, {citizen_id})[citizen_id] if citizen_id else None
 
 
-def _state(row, reader: Reader) -> LetterState:
-    return LetterState(
+def _state(row, reader: Reader) -> MessageState:
+    return MessageState(
         message_id=row.id,
         sender_id=row.sender_id,
         message_type=row.message_type,
-        letter=Letter(
+        summary=MessageSummary(
             sender_name=row.name,
             subject=row.subject,
             action_kind=row.action_kind,
@@ -136,7 +136,7 @@ def _state(row, reader: Reader) -> LetterState:
     )
 
 
-def digest_letters(session: Session, mailbox_id: uuid.UUID, now: datetime, limit: int) -> list[LetterState]:
+def digest_messages(session: Session, mailbox_id: uuid.UUID, now: datetime, limit: int) -> list[MessageState]:
     """Unread letters of the mailbox that ask nothing and were not notified yet, oldest first."""
     reader = reader_of_mailbox(session, mailbox_id)
     if reader is None:
@@ -145,7 +145,7 @@ def digest_letters(session: Session, mailbox_id: uuid.UUID, now: datetime, limit
         Notification.message_id == Message.id, Notification.reason == NEW, Notification.channel == EMAIL
     )
     query = (
-        _letters_query()
+        _messages_query()
         .where(
             Message.mailbox_id == mailbox_id,
             InboxItem.unread.is_(True),

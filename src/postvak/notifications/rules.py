@@ -40,8 +40,8 @@ _REMINDER = {"nl": "Herinnering", "en": "Reminder"}
 
 
 @dataclass(frozen=True)
-class Letter:
-    """What a notification may say about a letter (never its body)."""
+class MessageSummary:
+    """What a notification may say about a message (never its body)."""
 
     sender_name: str
     subject: str
@@ -63,27 +63,27 @@ def single_line(text: str, limit: int = 300) -> str:
     return " ".join(cleaned.split())[:limit]
 
 
-def action_expected(letter: Letter, language: str) -> str:
+def action_expected(summary: MessageSummary, language: str) -> str:
     """What the letter asks, in words ("betalen"); a letter that only wants its receipt confirmed
     asks that ("bevestigen"); empty for no action or `info`."""
     words = _ACTIONS.get(language, _ACTIONS["nl"])
-    kind = letter.action_kind or ("confirm" if letter.confirmation_required else "")
+    kind = summary.action_kind or ("confirm" if summary.confirmation_required else "")
     return words.get(kind, "")
 
 
-def headline(letter: Letter, language: str, *, reminder: bool = False) -> str:
+def headline(summary: MessageSummary, language: str, *, reminder: bool = False) -> str:
     """ "Gemeente Utrecht: Aanslag 2027 — betalen vóór 31 maart 2027", or generic when sensitive."""
     language = language if language in _ACTIONS else "nl"
-    sender = single_line(letter.sender_name, 120)
-    if letter.sensitive:
+    sender = single_line(summary.sender_name, 120)
+    if summary.sensitive:
         generic = _GENERIC_UNREAD if reminder else _GENERIC
         return generic[language].format(sender=sender)
     else:
-        text = f"{sender}: {single_line(letter.subject, 200)}"
-        expected = action_expected(letter, language)
+        text = f"{sender}: {single_line(summary.subject, 200)}"
+        expected = action_expected(summary, language)
         deadline = (
-            f"{_BEFORE[language]} {format_date(letter.due_date, 'd MMMM y', locale=language)}"
-            if letter.due_date
+            f"{_BEFORE[language]} {format_date(summary.due_date, 'd MMMM y', locale=language)}"
+            if summary.due_date
             else ""
         )
         if expected or deadline:

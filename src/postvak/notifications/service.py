@@ -19,14 +19,16 @@ from postvak.kit.ids import new_id, parse_id
 from postvak.messages import history
 from postvak.messages import service as messages
 from postvak.notifications import repository, rules
-from postvak.notifications.repository import LetterState, Reader
+from postvak.notifications.repository import MessageState, Reader
 from postvak.notifications.rules import DIGEST, EMAIL, NEW, SMS, UNREAD
 from postvak.senders import service as senders
 
 JOB_KINDS = {EMAIL: "notify-email", SMS: "notify-sms"}
 
 
-def job(channel: str, reason: str, subject_id: uuid.UUID, due_at: datetime, **extra) -> NewJob:
+def notification_job(
+    *, channel: str, reason: str, subject_id: uuid.UUID, due_at: datetime, **extra
+) -> NewJob:
     """One notification of `reason` on `channel`, to queue; its key makes it happen once."""
     key = f"{JOB_KINDS[channel]}:{reason}:{subject_id}"
     if reason == DIGEST:
@@ -38,33 +40,38 @@ def job(channel: str, reason: str, subject_id: uuid.UUID, due_at: datetime, **ex
     return NewJob(JOB_KINDS[channel], key, payload, due_at)
 
 
-def notify_delivered(session: Session, message_ids: Iterable[uuid.UUID], now: datetime) -> None:
-    """Letters just delivered into activated mailboxes: their e-mail notification is queued in the
+def notify_new_messages(session: Session, *, message_ids: Iterable[uuid.UUID], now: datetime) -> None:
+    """Messages just delivered into activated mailboxes: their e-mail notification is queued in the
     delivering transaction (the outbox), and the job decides about SMS, digest and reminders."""
-    jobs.enqueue_many(session, [job(EMAIL, NEW, message_id, now) for message_id in message_ids])
+    planned = [
+        notification_job(channel=EMAIL, reason=NEW, subject_id=message_id, due_at=now)
+        for message_id in message_ids
+    ]
+    jobs.enqueue_many(session, planned)
 
 
-def plan_reminders(session: Session, states: Sequence[LetterState], since: datetime | None = None) -> None:
-    """Queue the reminders of letters told about, counted from their delivery (or from `since`)."""
+def plan_message_reminders(session: Session, *, message_ids: Sequence[uuid.UUID], since: datetime) -> None:
+    """Queue the reminders of messages that reached their reader without a notification (at activation),
+    counted from `since`."""
+    states = list(repository.message_states(session, message_ids).values())
     jobs.enqueue_many(session, _reminder_jobs(states, _reminder_days(session, states), since))
 
 
-def plan_reminders_for(session: Session, message_ids: Sequence[uuid.UUID], since: datetime) -> None:
-    """Reminders for letters that reached their reader without a notification (at activation)."""
-    plan_reminders(session, list(repository.letter_states(session, message_ids).values()), since)
-
-
-def _reminder_days(session: Session, states: Sequence[LetterState]) -> dict:
+def _reminder_days(session: Session, states: Sequence[MessageState]) -> dict:
     return senders.unread_reminder_days(session, keys={(s.sender_id, s.message_type) for s in states})
 
 
-def _reminder_jobs(states: Sequence[LetterState], days: dict, since: datetime | None = None) -> list[NewJob]:
+def _reminder_jobs(states: Sequence[MessageState], days: dict, since: datetime | None = None) -> list[NewJob]:
     planned = []
     for s in states:
         unread_days = days.get((s.sender_id, s.message_type or ""), rules.DEFAULT_UNREAD_DAYS)
         start = since or s.delivered_at
-        for reason, at in rules.reminder_times(start, s.letter.due_date, unread_days).items():
-            planned.append(job(EMAIL, reason, s.message_id, at, days=unread_days))
+        for reason, at in rules.reminder_times(start, s.summary.due_date, unread_days).items():
+            planned.append(
+                notification_job(
+                    channel=EMAIL, reason=reason, subject_id=s.message_id, due_at=at, days=unread_days
+                )
+            )
     return planned
 
 
@@ -80,9 +87,9 @@ class Prepared:
     channel: str
     reason: str
     decision: str  # send | skip | digest | error
-    state: LetterState | None = None
+    state: MessageState | None = None
     reader: Reader | None = None
-    digest: list[LetterState] | None = None  # the letters of a daily digest
+    digest: list[MessageState] | None = None  # the letters of a daily digest
     since: datetime | None = None  # when the notification was first due (the 48 hours count from it)
     sent_before: bool = False  # recorded as sent by an earlier run: only its follow-ups may be missing
     error: str | None = None
@@ -100,13 +107,13 @@ class Result:
     retry_at: datetime | None = None
 
 
-def prepare(
-    session: Session, channel: str, claimed: Sequence[ClaimedJob], now: datetime, digest_size: int = 200
+def decide_notifications(
+    session: Session, *, channel: str, claimed: Sequence[ClaimedJob], now: datetime, digest_size: int = 200
 ) -> list[Prepared]:
     """What each claimed job should do now, decided by rules.decide over what the database holds.
     A job whose payload is not what it should be raises here (the lane then prepares one by one)."""
     ids = [i for i in (parse_id(j.payload.get("messageId", "")) for j in claimed) if i]
-    states = repository.letter_states(session, ids)
+    states = repository.message_states(session, ids)
     sent = repository.sent_notifications(session, list(states))
     prepared = []
     for claimed_job in claimed:
@@ -114,7 +121,7 @@ def prepare(
         reason, since = payload.get("reason", NEW), clock.as_utc(datetime.fromisoformat(payload["since"]))
         if reason == DIGEST:
             mailbox_id = parse_id(payload.get("mailboxId", ""))
-            found = repository.digest_letters(session, mailbox_id, now, digest_size) if mailbox_id else []
+            found = repository.digest_messages(session, mailbox_id, now, digest_size) if mailbox_id else []
             reader = found[0].reader if found else None
             decision = "send" if found and reader.addresses else "skip"
             prepared.append(Prepared(claimed_job, channel, reason, decision, None, reader, found, since))
@@ -131,10 +138,10 @@ def prepare(
             already_sent=already_sent,
             reminders_sent=frozenset(r for m, r, _ in sent if m == state.message_id and r in rules.REMINDERS),
             delivered_at=state.delivered_at,
-            due_date=state.letter.due_date,
+            due_date=state.summary.due_date,
             unread_days=int(payload.get("days", rules.DEFAULT_UNREAD_DAYS)),
             digest_chosen=state.reader.digest_chosen,
-            asks_nothing=state.letter.asks_nothing,
+            asks_nothing=state.summary.asks_nothing,
         )
         decision = rules.decide(situation, channel, now)
         if decision == "send" and not (state.reader.addresses if channel == EMAIL else state.reader.phone):
@@ -145,8 +152,8 @@ def prepare(
     return prepared
 
 
-def unprepared(claimed_job: ClaimedJob, *, channel: str, error: str) -> Prepared:
-    """A job that could not be prepared: it fails alone."""
+def undecidable_notification(claimed_job: ClaimedJob, *, channel: str, error: str) -> Prepared:
+    """A job whose notification could not be decided (decide_notifications raised): it fails alone."""
     reason = claimed_job.payload.get("reason") if isinstance(claimed_job.payload, dict) else None
     return Prepared(claimed_job, channel, reason if isinstance(reason, str) else NEW, "error", error=error)
 
@@ -168,16 +175,16 @@ class _Entry:
     notifications: list[dict] = field(default_factory=list)
     events: list[history.Event] = field(default_factory=list)
     follow_ups: list[NewJob] = field(default_factory=list)
-    told: list[LetterState] = field(default_factory=list)  # letters whose reminders to plan
+    told: list[MessageState] = field(default_factory=list)  # letters whose reminders to plan
     end: str = "finish"  # finish | retry | fail | park
     error: str | None = None
 
 
-def record(
+def record_outcomes(
     session: Session,
+    *,
     results: Sequence[Result],
     now: datetime,
-    *,
     sms_reports: bool = True,
     max_failures: int = DEFAULT_MAX_FAILURES,
     follow_ups_failed: str | None = None,
@@ -229,7 +236,7 @@ def record(
     return failures
 
 
-def record_unrecorded(
+def fail_unrecorded_job(
     session: Session, *, result: Result, error: str, now: datetime, max_failures: int = DEFAULT_MAX_FAILURES
 ) -> Failure:
     """Nothing of a job's outcome could be written: it fails alone, and one whose notification was
@@ -266,12 +273,19 @@ def _entry(result: Result, now: datetime, sms_reports: bool) -> _Entry:
     told_now = result.outcome == "sent" or (result.outcome == "skipped" and p.sent_before)
     try:
         if result.outcome == "digest":
-            entry.follow_ups.append(job(EMAIL, DIGEST, p.state.reader.mailbox_id, rules.next_digest_at(now)))
+            entry.follow_ups.append(
+                notification_job(
+                    channel=EMAIL,
+                    reason=DIGEST,
+                    subject_id=p.state.reader.mailbox_id,
+                    due_at=rules.next_digest_at(now),
+                )
+            )
         if p.channel == EMAIL and p.reason != DIGEST and (result.outcome != "skipped" or p.sent_before):
             entry.follow_ups += _sms_follow_up(p, failed=result.outcome == "failed", now=now)
         if p.reason in (NEW, DIGEST) and (told_now or result.outcome in ("failed", "digest")):
-            letters_of = p.digest if p.reason == DIGEST else ([p.state] if p.state else [])
-            entry.told = [s for s in letters_of if not s.read]
+            messages_of = p.digest if p.reason == DIGEST else ([p.state] if p.state else [])
+            entry.told = [s for s in messages_of if not s.read]
     except Exception as exc:  # noqa: BLE001 - its outcome is kept; its job tries the follow-ups again
         entry.follow_ups, entry.told = [], []
         entry.end, entry.error = "fail", f"its follow-ups failed: {job_rules.error_summary(exc)}"
@@ -281,9 +295,9 @@ def _entry(result: Result, now: datetime, sms_reports: bool) -> _Entry:
 def _outcome(entry: _Entry, now: datetime, sms_reports: bool) -> None:
     """The record of a send (or of its failure for good) and the sender's events about it."""
     result, p = entry.result, entry.result.prepared
-    letters_of = p.digest if p.reason == DIGEST else ([p.state] if p.state else [])
+    messages_of = p.digest if p.reason == DIGEST else ([p.state] if p.state else [])
     if result.outcome == "sent":
-        for s in letters_of:
+        for s in messages_of:
             reason = NEW if p.reason == DIGEST else p.reason
             reported = p.channel == EMAIL or not sms_reports
             entry.notifications.append(
@@ -294,7 +308,7 @@ def _outcome(entry: _Entry, now: datetime, sms_reports: bool) -> None:
     elif result.outcome == "failed":
         detail = f"{_label(p.channel, p.reason)}: {result.error}"[:500]
         entry.events += [
-            _event(s.message_id, s.sender_id, "notification-failed", now, detail) for s in letters_of
+            _event(s.message_id, s.sender_id, "notification-failed", now, detail) for s in messages_of
         ]
 
 
@@ -303,7 +317,7 @@ def _sms_follow_up(p: Prepared, *, failed: bool, now: datetime) -> list[NewJob]:
     if not (p.decision == "send" or p.sent_before) or p.reader is None or p.reader.phone is None:
         return []
     if p.reader.sms_chosen or failed:
-        return [job(SMS, p.reason, p.state.message_id, now)]
+        return [notification_job(channel=SMS, reason=p.reason, subject_id=p.state.message_id, due_at=now)]
     return []
 
 
@@ -342,7 +356,7 @@ def _label(channel: str, reason: str) -> str:
 # SMS delivery reports ---------------------------------------------------------------------------
 
 
-def record_sms_report(session: Session, provider_id: str, delivered: bool) -> None:
+def record_sms_report(session: Session, *, provider_id: str, delivered: bool) -> None:
     """A gateway's report on a text message: `notified` once delivered, `notification-failed` if not.
     A report repeated (gateways retry) changes nothing."""
     notification = repository.sms_by_reference(session, provider_id)
@@ -352,7 +366,7 @@ def record_sms_report(session: Session, provider_id: str, delivered: bool) -> No
     if not repository.report(session, notification.id, "delivered" if delivered else "failed", now):
         return
     message_id, reason = notification.message_id, notification.reason
-    sender_id = messages.sender_of(session, message_id)
+    sender_id = messages.sender_of(session, message_id=message_id)
     if delivered:
         events = _told_events(message_id, sender_id, reason, SMS, now)
     else:

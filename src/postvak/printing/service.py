@@ -84,7 +84,7 @@ def print_letters(
     now = clock.now()
     facts = repository.letter_facts(session, message_ids)
     states = repository.record_states(session, facts)
-    histories = history.events_of(session, sorted(facts))
+    histories = history.events_of(session, message_ids=sorted(facts))
     known = addresses.envelope_addresses(
         session, bsns=[f.recipient_value for f in facts.values() if f.recipient_type == "BSN"]
     )
@@ -250,7 +250,7 @@ def letters_to_print(
     """Each letter as it will be printed (body opened), or why it must now stay out of its batch."""
     rows = repository.letters_for_print(session, message_ids)
     ids = [message.id for message, *_ in rows]
-    histories = history.events_of(session, ids)
+    histories = history.events_of(session, message_ids=ids)
     known = addresses.envelope_addresses(session, bsns=[value for *_, kind, value in rows if kind == "BSN"])
     blobs = repository.attachment_blobs(session, ids)
     found = []
@@ -281,7 +281,7 @@ def _to_print(
     keyring, message, sender_name, address_lines, blobs, return_address, web_address
 ) -> LetterToPrint:
     try:
-        body = open_body(keyring, message)
+        body = open_body(keyring, message=message)
     except Problem:
         return LetterToPrint(message.id, None, [], Exclusion("failed", rules.BODY_FAILED, True))
     letter = LetterForPrint(

@@ -59,6 +59,6 @@ async def list_events(
 
     def run() -> EventFeedOut:
         with runtime.database.unit_of_work(write=False) as session:
-            return messages.event_feed(session, sender.id, after, limit)
+            return messages.read_event_feed(session, sender_id=sender.id, after=after, limit=limit)
 
     return json_response(await run_in_threadpool(run), 200)

@@ -21,7 +21,7 @@ from postvak.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from postvak.flows.delivery import deliver_letters
+from postvak.flows.delivery import deliver_messages
 from postvak.kit.text import escape_controls
 from postvak.kit.validation import join_faults
 from postvak.messages import rules
@@ -72,11 +72,11 @@ async def deliver_message(request: Request, sender: Sender = Depends(current_sen
     runtime = runtime_of(request)
 
     def run() -> tuple[int, MessageOut]:
-        [outcome] = deliver_letters(runtime, sender, [raw])
+        [outcome] = deliver_messages(runtime, sender=sender, items=[raw])
         if outcome.problem is not None:
             raise outcome.problem
         with runtime.database.unit_of_work(write=False) as session:
-            view = messages.message_view(session, sender.id, str(outcome.message_id))
+            view = messages.get_sent_message(session, sender_id=sender.id, message_id=str(outcome.message_id))
         return (201 if outcome.outcome == "created" else 200), view
 
     status, view = await run_in_threadpool(run)
@@ -111,7 +111,7 @@ async def deliver_message_batch(request: Request, sender: Sender = Depends(curre
         raise ValidationFailed(join_faults(faults))
     runtime = runtime_of(request)
     base_url = runtime.settings.base_url
-    outcomes = await run_in_threadpool(deliver_letters, runtime, sender, items)
+    outcomes = await run_in_threadpool(deliver_messages, runtime, sender=sender, items=items)
     results = [
         BatchResultOut(
             index=o.index,
@@ -148,6 +148,6 @@ async def get_message(
 
     def run() -> MessageOut:
         with runtime.database.unit_of_work(write=False) as session:
-            return messages.message_view(session, sender.id, messageId)
+            return messages.get_sent_message(session, sender_id=sender.id, message_id=messageId)
 
     return json_response(await run_in_threadpool(run), 200)

@@ -37,7 +37,7 @@ def create_folder(
     name = str(form.get("name", ""))
     try:
         with runtime_of(request).database.unit_of_work() as session:
-            inbox.create_folder(session, citizen.mailbox_id, name)
+            inbox.create_folder(session, mailbox_id=citizen.mailbox_id, name=name)
     except ValidationFailed as problem:
         return _folders_page(request, citizen, error=problem.detail, failed="new", value=name)
     return RedirectResponse("/folders?notice=created", status_code=303)
@@ -51,7 +51,7 @@ def rename_folder(
     name = str(form.get("name", ""))
     try:
         with runtime_of(request).database.unit_of_work() as session:
-            inbox.rename_folder(session, citizen.mailbox_id, folder_id, name)
+            inbox.rename_folder(session, mailbox_id=citizen.mailbox_id, folder_id=folder_id, name=name)
     except ValidationFailed as problem:
         return _folders_page(request, citizen, error=problem.detail, failed=folder_id, value=name)
     return RedirectResponse("/folders?notice=renamed", status_code=303)
@@ -63,5 +63,5 @@ def delete_folder(
 ) -> Response:
     citizen, _form = checked
     with runtime_of(request).database.unit_of_work() as session:
-        inbox.delete_folder(session, citizen.mailbox_id, folder_id)
+        inbox.delete_folder(session, mailbox_id=citizen.mailbox_id, folder_id=folder_id)
     return RedirectResponse("/folders?notice=deleted", status_code=303)

@@ -16,13 +16,23 @@ from postvak.web.citizen.session import CitizenSession, require_citizen, require
 
 router = APIRouter(route_class=CitizenRoute)
 
+# The form's actions (rules.ACTIONS), each the use case it names; "move" also takes the folder.
+_USE_CASES = {
+    "unread": inbox.mark_unread,
+    "archive": inbox.archive_messages,
+    "unarchive": inbox.unarchive_messages,
+    "bin": inbox.bin_messages,
+    "restore": inbox.restore_messages,
+    "purge": inbox.purge_binned_messages,
+}
+
 
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox_page(request: Request, citizen: CitizenSession = Depends(require_citizen)) -> Response:
     listing = rules.parse_listing(request.query_params)
     with runtime_of(request).database.unit_of_work(write=False) as session:
-        page = inbox.list_letters(session, citizen.mailbox_id, listing)
-        senders = inbox.senders_of(session, citizen.mailbox_id)
+        page = inbox.list_messages(session, mailbox_id=citizen.mailbox_id, listing=listing)
+        senders = inbox.list_senders(session, mailbox_id=citizen.mailbox_id)
         nav = navigation(session, citizen)
     context = {
         "page": page,
@@ -37,10 +47,10 @@ def inbox_page(request: Request, citizen: CitizenSession = Depends(require_citiz
 
 
 @router.post("/letters/actions")
-def act_on_letters(
+def act_on_messages(
     request: Request, checked: tuple[CitizenSession, FormData] = Depends(require_citizen_form)
 ) -> Response:
-    """One form for every action on one or many letters: the checked `ids` and an `action`."""
+    """One form for every action on one or many messages: the checked `ids` and an `action`."""
     citizen, form = checked
     # "move:<folder id>" (or "move:" for the inbox) lets one drop-down choose both what and where.
     action, _, folder = str(form.get("action", "")).partition(":")
@@ -50,7 +60,12 @@ def act_on_letters(
     if action not in rules.ACTIONS or not ids:
         return RedirectResponse(i18n.safe_local_path(back, "/inbox"), status_code=303)
     with runtime_of(request).database.unit_of_work() as session:
-        changed = inbox.apply_action(session, citizen.mailbox_id, action, ids, folder)
+        if action == "move":
+            changed = inbox.move_to_folder(
+                session, mailbox_id=citizen.mailbox_id, message_ids=ids, folder_id=folder
+            )
+        else:
+            changed = _USE_CASES[action](session, mailbox_id=citizen.mailbox_id, message_ids=ids)
     if action in ("bin", "purge") and back.startswith("/letters/"):
         back = "/inbox"  # the letter is gone from where the citizen was
     return RedirectResponse(back_with_notice(back, action, changed), status_code=303)
@@ -70,5 +85,5 @@ def empty_bin(
 ) -> Response:
     citizen, _form = checked
     with runtime_of(request).database.unit_of_work() as session:
-        purged = inbox.empty_bin(session, citizen.mailbox_id)
+        purged = inbox.empty_bin(session, mailbox_id=citizen.mailbox_id)
     return RedirectResponse(back_with_notice("/inbox?box=bin", "emptied", purged), status_code=303)

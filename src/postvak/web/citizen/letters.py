@@ -1,4 +1,4 @@
-"""Citizen pages of one letter: reading it, printing it, downloading its attachments, confirming receipt."""
+"""Citizen pages of one message: reading it, printing it, downloading its attachments, confirming receipt."""
 
 from __future__ import annotations
 
@@ -21,60 +21,69 @@ from postvak.web.security import NO_STORE
 router = APIRouter(route_class=CitizenRoute)
 
 
-def _opened(request: Request, citizen: CitizenSession, letter_id: str, template: str) -> Response:
+def _opened(request: Request, citizen: CitizenSession, message_id: str, template: str) -> Response:
     runtime = runtime_of(request)
     with runtime.database.unit_of_work() as session:
-        letter = inbox.read_letter(session, runtime.keyring, citizen.mailbox_id, letter_id)
+        opened = inbox.read_message(
+            session, keyring=runtime.keyring, mailbox_id=citizen.mailbox_id, message_id=message_id
+        )
         nav = navigation(session, citizen)
     context = {
-        "letter": letter,
+        "letter": opened,
         "today": clock.now().date(),
         "rules": rules,
         "back": request.url.path,
-        "restorable_until": rules.restorable_until(clock.as_utc(letter.item.binned_at))
-        if letter.item.binned_at
+        "restorable_until": rules.restorable_until(clock.as_utc(opened.item.binned_at))
+        if opened.item.binned_at
         else None,
         **nav,
     }
     return citizen_page(request, citizen, template, context)
 
 
-@router.get("/letters/{letter_id}", response_class=HTMLResponse)
-def letter_page(
-    request: Request, letter_id: str, citizen: CitizenSession = Depends(require_citizen)
+@router.get("/letters/{message_id}", response_class=HTMLResponse)
+def message_page(
+    request: Request, message_id: str, citizen: CitizenSession = Depends(require_citizen)
 ) -> Response:
-    """The letter; opening it the first time tells the sender it was read."""
-    return _opened(request, citizen, letter_id, "letter.html")
+    """The message; opening it the first time tells the sender it was read."""
+    return _opened(request, citizen, message_id, "letter.html")
 
 
-@router.get("/letters/{letter_id}/print", response_class=HTMLResponse)
-def letter_print_page(
-    request: Request, letter_id: str, citizen: CitizenSession = Depends(require_citizen)
+@router.get("/letters/{message_id}/print", response_class=HTMLResponse)
+def message_print_page(
+    request: Request, message_id: str, citizen: CitizenSession = Depends(require_citizen)
 ) -> Response:
-    return _opened(request, citizen, letter_id, "letter_print.html")
+    return _opened(request, citizen, message_id, "letter_print.html")
 
 
-@router.post("/letters/{letter_id}/confirm")
-def confirm_letter(
-    request: Request, letter_id: str, checked: tuple[CitizenSession, FormData] = Depends(require_citizen_form)
+@router.post("/letters/{message_id}/confirm")
+def confirm_receipt(
+    request: Request,
+    message_id: str,
+    checked: tuple[CitizenSession, FormData] = Depends(require_citizen_form),
 ) -> Response:
     citizen, _form = checked
     with runtime_of(request).database.unit_of_work() as session:
-        inbox.confirm_receipt(session, citizen.mailbox_id, letter_id)
-    return RedirectResponse(back_with_notice(f"/letters/{letter_id}", "confirmed"), status_code=303)
+        inbox.confirm_receipt(session, mailbox_id=citizen.mailbox_id, message_id=message_id)
+    return RedirectResponse(back_with_notice(f"/letters/{message_id}", "confirmed"), status_code=303)
 
 
-@router.get("/letters/{letter_id}/attachments/{position}")
+@router.get("/letters/{message_id}/attachments/{position}")
 def download_attachment(
-    request: Request, letter_id: str, position: str, citizen: CitizenSession = Depends(require_citizen)
+    request: Request, message_id: str, position: str, citizen: CitizenSession = Depends(require_citizen)
 ) -> Response:
     """The PDF as a download, never shown inline; its bytes are verified after decryption."""
     if not (position.isascii() and position.isdigit() and len(position) < 3):
         raise NotFound("no attachment at this position")
     runtime = runtime_of(request)
     with runtime.database.unit_of_work(write=False) as session:
-        name, data = inbox.attachment_download(
-            session, runtime.keyring, runtime.blobs, citizen.mailbox_id, letter_id, int(position)
+        name, data = inbox.download_attachment(
+            session,
+            keyring=runtime.keyring,
+            store=runtime.blobs,
+            mailbox_id=citizen.mailbox_id,
+            message_id=message_id,
+            position=int(position),
         )
     headers = {
         **NO_STORE,

@@ -29,8 +29,8 @@ NOTICES = (
 def navigation(session: Session, citizen: CitizenSession) -> dict[str, Any]:
     """The counts and folders the navigation shows on every signed-in page."""
     return {
-        "counts": inbox.box_counts(session, citizen.mailbox_id),
-        "folders": inbox.folders(session, citizen.mailbox_id),
+        "counts": inbox.count_messages(session, mailbox_id=citizen.mailbox_id),
+        "folders": inbox.list_folders(session, mailbox_id=citizen.mailbox_id),
     }
 
 
