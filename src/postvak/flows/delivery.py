@@ -64,7 +64,7 @@ def store_letters(
         session, keyring, sender_id=sender.id, drafts=drafts, staged=staged, now=now
     )
     if stored.to_file:
-        name = senders.sender_name(session, sender.id)
+        name = senders.read_sender_name(session, sender_id=sender.id)
         inbox.file_letters(session, letters=[{**row, "sender_name": name} for row in stored.to_file], now=now)
     notifications.notify_delivered(session, stored.delivered, now)
     return stored.outcomes

@@ -55,7 +55,7 @@ def plan_reminders_for(session: Session, message_ids: Sequence[uuid.UUID], since
 
 
 def _reminder_days(session: Session, states: Sequence[LetterState]) -> dict:
-    return senders.unread_reminder_days(session, keys={(s.sender_id, s.message_type) for s in states})
+    return senders.find_unread_reminder_days(session, keys={(s.sender_id, s.message_type) for s in states})
 
 
 def _reminder_jobs(states: Sequence[LetterState], days: dict, since: datetime | None = None) -> list[NewJob]:
