@@ -43,7 +43,9 @@ def deliver_letters(parts: Parts, sender: Sender, letters: list[Any]) -> list[me
     staged = {}
     if contents := messages.inline_contents(drafts):
         with parts.database.unit_of_work(write=False) as session:
-            staged = attachments.stage(session, parts.keyring, parts.blobs, parts.settings, contents)
+            staged = attachments.stage_blobs(
+                session, keyring=parts.keyring, store=parts.blobs, settings=parts.settings, contents=contents
+            )
     with parts.database.unit_of_work() as session:
         outcomes = store_letters(session, parts.keyring, sender, drafts, staged, clock.now())
     return sorted(outcomes + rejected, key=lambda o: o.index)

@@ -141,7 +141,7 @@ def attachment_download(
     _item, message, _name = _letter(session, mailbox_id, message_id)
     for link, blob in messages.attachments_of(session, message.id):
         if link.position == position:
-            return link.file_name, read_blob(keyring, store, blob)
+            return link.file_name, read_blob(keyring, store, blob=blob)
     raise NotFound("no attachment at this position")
 
 

@@ -178,7 +178,7 @@ class _OpenedAttachments:
     def read(self, blob: Blob) -> bytes:
         if blob.id in self.kept:
             return self.kept[blob.id]
-        data = read_blob(self.keyring, self.blobs, blob)
+        data = read_blob(self.keyring, self.blobs, blob=blob)
         if self.size + len(data) <= ATTACHMENT_CACHE_BYTES:
             self.kept[blob.id] = data
             self.size += len(data)
