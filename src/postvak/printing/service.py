@@ -85,7 +85,7 @@ def print_letters(
     facts = repository.letter_facts(session, message_ids)
     states = repository.record_states(session, facts)
     histories = history.events_of(session, sorted(facts))
-    known = addresses.envelope_addresses(
+    known = addresses.find_envelope_addresses(
         session, bsns=[f.recipient_value for f in facts.values() if f.recipient_type == "BSN"]
     )
     to_claim: list[uuid.UUID] = []
@@ -251,7 +251,9 @@ def letters_to_print(
     rows = repository.letters_for_print(session, message_ids)
     ids = [message.id for message, *_ in rows]
     histories = history.events_of(session, ids)
-    known = addresses.envelope_addresses(session, bsns=[value for *_, kind, value in rows if kind == "BSN"])
+    known = addresses.find_envelope_addresses(
+        session, bsns=[value for *_, kind, value in rows if kind == "BSN"]
+    )
     blobs = repository.attachment_blobs(session, ids)
     found = []
     for message, sender_name, kind, value in rows:
