@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from postvak.inbox import service as inbox
 from postvak.jobs import repository as jobs
-from postvak.jobs.service import enqueue, failing_jobs
+from postvak.jobs.service import enqueue, list_failing_jobs
 from postvak.kit import clock
 from postvak.messages.models import MessageEvent
 from postvak.printing import rules, service
@@ -358,7 +358,7 @@ def test_a_batch_that_keeps_failing_is_parked_for_an_operator_after_the_configur
     seen, job = run_until_parked(runtime, worker, f"{service.PRINT_BATCH_JOB}:{batch_id}", clock.now())
     assert seen == [1, 2, 3] and job.last_error == "OSError: print share unavailable"
     with runtime.database.unit_of_work(write=False) as session:
-        [listed] = failing_jobs(session, parked_only=True)  # what `postvak jobs list` shows
+        [listed] = list_failing_jobs(session, parked_only=True)  # what `postvak jobs list` shows
     assert (listed.id, listed.kind, listed.state, listed.failures) == (job.id, "print-batch", "parked", 3)
     assert batch_folders(print_dir) == [] and _events(runtime, "fallback-printed") == Counter()
 

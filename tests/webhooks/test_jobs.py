@@ -13,7 +13,7 @@ from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from postvak.jobs.models import Job, NewJob
-from postvak.jobs.service import enqueue_many, failing_jobs
+from postvak.jobs.service import enqueue_many, list_failing_jobs
 from postvak.kit import clock
 from postvak.kit.netguard import GuardedClient, Policy
 from postvak.webhooks import rules, service
@@ -272,7 +272,7 @@ def test_a_job_that_plan_deliveries_did_not_make_is_dropped_alone(runtime, sende
         for n, payload in enumerate(odd)
     ]
     with runtime.database.unit_of_work() as session:
-        enqueue_many(session, planned)
+        enqueue_many(session, jobs=planned)
     results = sorted(o.result for o in deliver_due(runtime, poster))
     assert results == ["delivered", "dropped", "dropped", "dropped"]
     assert [orjson.loads(r.body)["id"] for r in hooks.received] == ["1"]
@@ -304,6 +304,6 @@ def test_a_secret_that_fails_its_integrity_check_fails_its_job_alone_and_not_for
         outcomes += [(o.result, o.error) for o in deliver_due(runtime, poster, max_failures=3)]
     assert outcomes == [("retry", "internal"), ("retry", "internal"), ("parked", "internal")]
     with runtime.database.unit_of_work(write=False) as session:
-        [parked] = failing_jobs(session, parked_only=True)
+        [parked] = list_failing_jobs(session, parked_only=True)
     assert (parked.id, parked.kind, parked.failures) == (job.id, service.DELIVERY_JOB, 3)
     assert [r.path for r in hooks.received] == ["/fine"]

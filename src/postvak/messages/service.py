@@ -280,7 +280,7 @@ def _write_first_events(session, sender_id, created, rows, links, boxes, now, re
                 result.delivered.append(row["id"])
     repository.insert_message_attachments(session, attachment_rows)
     history.begin(session, events=events)
-    jobs.enqueue_many(session, publish_jobs)
+    jobs.enqueue_many(session, jobs=publish_jobs)
 
 
 def publish_scheduled(session: Session, *, message_id: uuid.UUID | None, now: datetime) -> str | None:

@@ -41,12 +41,12 @@ def job(channel: str, reason: str, subject_id: uuid.UUID, due_at: datetime, **ex
 def notify_delivered(session: Session, message_ids: Iterable[uuid.UUID], now: datetime) -> None:
     """Letters just delivered into activated mailboxes: their e-mail notification is queued in the
     delivering transaction (the outbox), and the job decides about SMS, digest and reminders."""
-    jobs.enqueue_many(session, [job(EMAIL, NEW, message_id, now) for message_id in message_ids])
+    jobs.enqueue_many(session, jobs=[job(EMAIL, NEW, message_id, now) for message_id in message_ids])
 
 
 def plan_reminders(session: Session, states: Sequence[LetterState], since: datetime | None = None) -> None:
     """Queue the reminders of letters told about, counted from their delivery (or from `since`)."""
-    jobs.enqueue_many(session, _reminder_jobs(states, _reminder_days(session, states), since))
+    jobs.enqueue_many(session, jobs=_reminder_jobs(states, _reminder_days(session, states), since))
 
 
 def plan_reminders_for(session: Session, message_ids: Sequence[uuid.UUID], since: datetime) -> None:
@@ -225,7 +225,7 @@ def record(
         elif entry.end == "park":
             jobs.park(session, job=claimed_job, error=entry.error or "", now=now)
             failures.append(Failure(claimed_job, entry.error or "", parked=True))
-    jobs.enqueue_many(session, [planned for entry in entries for planned in entry.follow_ups])
+    jobs.enqueue_many(session, jobs=[planned for entry in entries for planned in entry.follow_ups])
     return failures
 
 

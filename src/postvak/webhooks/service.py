@@ -195,7 +195,7 @@ def plan_deliveries(session: Session, *, events: Sequence[StatusEvent]) -> int:
         for endpoint_id, event_types in by_sender.get(e.sender_id, ())
         if rules.wants(event_types, e.type)
     ]
-    jobs.enqueue_many(session, planned)
+    jobs.enqueue_many(session, jobs=planned)
     return len(planned)
 
 
