@@ -65,7 +65,7 @@ def pending(runtime) -> list[Job]:
 
 def attempts(runtime, sender, endpoint_id) -> list[service.DeliveryRecord]:
     with runtime.database.unit_of_work(write=False) as session:
-        return service.latest_deliveries(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
+        return service.list_latest_deliveries(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
 
 
 def test_a_delivery_is_a_signed_cloudevent_that_a_standard_webhooks_receiver_accepts(
@@ -127,7 +127,7 @@ def test_during_a_rotation_the_old_and_the_new_secret_both_verify(runtime, sende
     endpoint_id, old = add_endpoint(runtime, sender, hooks.url())
     with runtime.database.unit_of_work() as session:
         new = service.rotate_secret(
-            session, runtime.keyring, sender_id=sender.id, endpoint_id=str(endpoint_id)
+            session, keyring=runtime.keyring, sender_id=sender.id, endpoint_id=str(endpoint_id)
         )
     plan(runtime, [status_event(sender, 5)])
     deliver_due(runtime, poster)
@@ -184,7 +184,7 @@ def test_an_answer_410_disables_the_endpoint_and_drops_what_was_queued(runtime, 
     assert [o.result for o in outcomes] == ["disabled", "dropped"]
     assert len(hooks.received) == 1
     with runtime.database.unit_of_work(write=False) as session:
-        view = service.endpoint_view(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
+        view = service.read_endpoint(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
     assert view.disabled_at is not None and view.disabled_reason == "answered 410 Gone"
     assert plan(runtime, [status_event(sender, 3)]) == 0
     assert pending(runtime) == []
@@ -249,7 +249,11 @@ def test_a_dns_answer_that_changed_after_registration_is_refused_at_connection(r
     url = f"https://rebind.example.test:{hooks.port}/hook"
     with runtime.database.unit_of_work() as session:
         created = service.create_endpoint(
-            session, runtime.keyring, sender_id=sender.id, endpoint=WebhookEndpointIn(url=url), policy=strict
+            session,
+            keyring=runtime.keyring,
+            sender_id=sender.id,
+            endpoint=WebhookEndpointIn(url=url),
+            policy=strict,
         )
     plan(runtime, [status_event(sender, 1)])
     [outcome] = deliver_due(runtime, GuardedClient(strict))
