@@ -26,7 +26,7 @@ from postvak.config import Settings
 from postvak.flows.delivery import deliver_messages
 from postvak.migrate import upgrade
 from postvak.printing import service
-from postvak.printing.render import LetterForPrint, render_letter
+from postvak.printing.render import MessageForPrint, render_message
 from postvak.runtime import build_runtime
 from postvak.senders.models import Sender
 
@@ -42,8 +42,8 @@ BODY = (
 )  # about 1 KiB, as bench/ingest.py's letters
 
 
-def typical_letter(attachments: int) -> tuple[LetterForPrint, list[bytes]]:
-    printed = LetterForPrint(
+def typical_message(attachments: int) -> tuple[MessageForPrint, list[bytes]]:
+    printed = MessageForPrint(
         message_id=uuid.uuid4(),
         sender_name="Gemeente Utrecht",
         sender_reference="IB-2026-000123",
@@ -64,12 +64,12 @@ def typical_letter(attachments: int) -> tuple[LetterForPrint, list[bytes]]:
 def bench_render(count: int) -> None:
     at = datetime(2027, 1, 5, tzinfo=UTC)
     for attachments in (0, 2):
-        printed, files = typical_letter(attachments)
-        render_letter(printed, files, created_at=at)  # warm up
+        printed, files = typical_message(attachments)
+        render_message(printed, files, created_at=at)  # warm up
         times = []
         for _ in range(count):
             start = time.perf_counter()
-            rendered = render_letter(printed, files, created_at=at)
+            rendered = render_message(printed, files, created_at=at)
             times.append(time.perf_counter() - start)
         median, p99 = statistics.median(times) * 1000, sorted(times)[int(count * 0.99) - 1] * 1000
         print(
@@ -105,7 +105,7 @@ def bench_batches(url: str, workdir: Path, count: int) -> None:
         ids += [o.message_id for o in deliver_messages(runtime, sender=sender, items=items)]
     start = time.perf_counter()
     with runtime.database.unit_of_work() as session:
-        outcome = service.print_letters(session, message_ids=ids)
+        outcome = service.print_messages(session, message_ids=ids)
     claimed = time.perf_counter() - start
     start = time.perf_counter()
     print_worker(runtime).drain()

@@ -23,7 +23,7 @@ from postvak.messages.service import PUBLISH_JOB
 from postvak.notifications.lanes import EmailLane, SmsLane
 from postvak.notifications.sms import ConsoleSms, HttpGatewaySms, SmsProvider
 from postvak.printing.jobs import PrintLane
-from postvak.printing.service import PRINT_LETTERS_JOB, print_letters_job
+from postvak.printing.service import PRINT_MESSAGES_JOB, print_requested_messages
 
 # Where the SMS gateway posts its signed delivery reports (received by the notifications domain).
 SMS_REPORTS_PATH = "/callbacks/sms"
@@ -95,7 +95,7 @@ def job_handlers() -> dict:
     return {
         PUBLISH_JOB: publish_scheduled_message,
         PURGE_JOB: purge_bin,
-        PRINT_LETTERS_JOB: print_letters_job,
+        PRINT_MESSAGES_JOB: print_requested_messages,
     }
 
 

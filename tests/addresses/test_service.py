@@ -85,7 +85,7 @@ def test_rows_are_stored_in_chunks(runtime):
 def test_envelope_addresses_for_known_bsns_only(runtime, bsns):
     _import(runtime, HEADER + f"{bsns[0]},J. de Vries,Oudegracht,12 bis,3511 AB,Utrecht,\n")
     with runtime.database.unit_of_work(write=False) as session:
-        found = service.envelope_addresses(session, bsns=[bsns[0], bsns[1]])
+        found = service.find_envelope_addresses(session, bsns=[bsns[0], bsns[1]])
     assert found == {bsns[0]: ["J. de Vries", "Oudegracht 12 bis", "3511 AB  UTRECHT"]}
 
 

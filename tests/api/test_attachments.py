@@ -102,11 +102,11 @@ def test_too_many_and_too_large_together(client, sender, bsns):
 def test_a_flipped_byte_in_storage_is_detected_and_never_served(client, sender, runtime):
     attachment_id = _upload(client, sender, ONE_PAGE).json()["attachmentId"]
     with runtime.database.unit_of_work(write=False) as session:
-        _, blob = attachments.require_attachment(session, sender.id, attachment_id)
-    assert attachments.read_blob(runtime.keyring, runtime.blobs, blob) == ONE_PAGE
+        _, blob = attachments.get_attachment(session, sender_id=sender.id, attachment_id=attachment_id)
+    assert attachments.read_blob(runtime.keyring, runtime.blobs, blob=blob) == ONE_PAGE
     [stored] = _stored_files(runtime)
     data = bytearray(stored.read_bytes())
     data[len(data) // 2] ^= 0x01
     stored.write_bytes(bytes(data))
     with pytest.raises(IntegrityFailure):
-        attachments.read_blob(runtime.keyring, runtime.blobs, blob)
+        attachments.read_blob(runtime.keyring, runtime.blobs, blob=blob)

@@ -34,7 +34,7 @@ def test_every_route_needs_an_api_key(client, method, path, headers):
 
 def test_a_suspended_sender_may_not_change_settings(client, runtime, sender):
     with runtime.database.unit_of_work() as session:
-        senders.set_sender_status(session, sender.id, "suspended")
+        senders.set_sender_status(session, sender_id=sender.id, status="suspended")
     assert_problem(client.get(URL, headers=sender.headers), "forbidden", 403)
     assert_problem(_put(client, sender, "aanslag", 14), "forbidden", 403)
 

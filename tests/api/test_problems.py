@@ -20,22 +20,22 @@ def test_unauthorized_without_unknown_and_revoked_key(client, sender, runtime, b
     assert_problem(r, "unauthorized", 401)
     assert r.headers["www-authenticate"] == "Bearer"
     with runtime.database.unit_of_work() as session:
-        senders.revoke_api_key(session, sender.key_id)
+        senders.revoke_api_key(session, key_id=sender.key_id)
     assert_problem(client.post("/api/v1/messages", json=body, headers=sender.headers), "unauthorized", 401)
     assert_problem(client.get("/api/v1/events", headers=sender.headers), "unauthorized", 401)
 
 
 def test_a_second_key_keeps_working_when_one_is_revoked(client, sender, runtime, bsns):
     with runtime.database.unit_of_work() as session:
-        second = senders.issue_api_key(session, sender.id)
-        senders.revoke_api_key(session, sender.key_id)
+        second = senders.issue_api_key(session, sender_id=sender.id)
+        senders.revoke_api_key(session, key_id=sender.key_id)
     headers = {"Authorization": f"Bearer {second.api_key}"}
     assert client.post("/api/v1/messages", json=letter(bsns[0], "A-2"), headers=headers).status_code == 201
 
 
 def test_forbidden_for_a_suspended_organisation(client, sender, runtime, bsns):
     with runtime.database.unit_of_work() as session:
-        senders.set_sender_status(session, sender.id, "suspended")
+        senders.set_sender_status(session, sender_id=sender.id, status="suspended")
     r = client.post("/api/v1/messages", json=letter(bsns[0], "F-1"), headers=sender.headers)
     assert_problem(r, "forbidden", 403)
 

@@ -112,7 +112,7 @@ def test_worker_killed_mid_batch_and_after_a_hand_over_prints_each_letter_once(
     ]
     with runtime.database.unit_of_work() as session:
         batches = {
-            str(b) for b in service.print_letters(session, message_ids=ids, batch_size=PER_BATCH).batches
+            str(b) for b in service.print_messages(session, message_ids=ids, batch_size=PER_BATCH).batches
         }
     assert len(batches) == LETTERS // PER_BATCH
 

@@ -48,7 +48,7 @@ def test_work_queued_twice_under_one_key_is_queued_once(runtime):
         service.enqueue(session, kind="work", key="work:once", payload={"n": 1}, due_at=START)
     with runtime.database.unit_of_work() as session:
         service.enqueue(session, kind="work", key="work:once", payload={"n": 2}, due_at=START)
-        service.enqueue_many(session, [NewJob("work", "work:once", {"n": 3}, START)])
+        service.enqueue_many(session, jobs=[NewJob("work", "work:once", {"n": 3}, START)])
     assert stored_job(runtime, "work:once").payload == {"n": 1}
 
 
@@ -57,7 +57,7 @@ def test_a_thousand_jobs_are_queued_with_one_statement(runtime):
     with runtime.database.unit_of_work() as session:
         session.execute(text("SELECT 1"))  # the transaction has begun
         with counting_statements(runtime.database.writer) as statements:
-            service.enqueue_many(session, planned)
+            service.enqueue_many(session, jobs=planned)
     assert len(statements) == 1, statements
     assert clock.as_utc(stored_job(runtime, "work:999").due_at) == START + timedelta(seconds=999)
 
@@ -66,7 +66,7 @@ def test_a_thousand_jobs_are_queued_with_one_statement(runtime):
 def outbox(runtime) -> Outbox:
     clock.set_clock(lambda: START)
     with runtime.database.unit_of_work() as session:
-        service.enqueue_many(session, [NewJob("work", f"work:{n}", {"n": n}, START) for n in range(4)])
+        service.enqueue_many(session, jobs=[NewJob("work", f"work:{n}", {"n": n}, START) for n in range(4)])
     box = Outbox(runtime)
     box.worker.run_once()  # 0 done; 1, 2, 3 failed once
     _, two = run_until_parked(runtime, box.worker, "work:2", START)
@@ -79,8 +79,8 @@ def outbox(runtime) -> Outbox:
 
 def test_failing_and_parked_jobs_are_listed_newest_first(runtime, outbox):
     with runtime.database.unit_of_work(write=False) as session:
-        listed = service.failing_jobs(session)
-        parked = service.failing_jobs(session, parked_only=True)
+        listed = service.list_failing_jobs(session)
+        parked = service.list_failing_jobs(session, parked_only=True)
     assert [v.id for v in listed] == [v.id for v in parked] == [outbox.id(3), outbox.id(2)]
     view = parked[1]
     assert view.state == "parked" and view.failures == 2 and view.attempts == 2
@@ -97,9 +97,9 @@ def test_a_job_that_failed_once_and_waits_for_its_retry_is_listed_but_not_as_par
         service.enqueue(session, kind="work", key="work:1", payload={"n": 1}, due_at=START)
     Outbox(runtime).worker.run_once()
     with runtime.database.unit_of_work(write=False) as session:
-        [view] = service.failing_jobs(session)
+        [view] = service.list_failing_jobs(session)
         assert view.state == "waiting" and view.failures == 1
-        assert service.failing_jobs(session, parked_only=True) == []
+        assert service.list_failing_jobs(session, parked_only=True) == []
 
 
 def test_a_retried_job_runs_again_now_with_its_failures_forgotten(runtime, outbox):
@@ -118,7 +118,7 @@ def test_a_discarded_job_is_never_run_and_can_still_be_retried(runtime, outbox):
         view = service.discard_job(session, job_id=outbox.id(3))
     assert view.state == "discarded" and view.done_at is not None
     with runtime.database.unit_of_work(write=False) as session:
-        assert [v.id for v in service.failing_jobs(session)] == [outbox.id(2)]
+        assert [v.id for v in service.list_failing_jobs(session)] == [outbox.id(2)]
     clock.set_clock(lambda: START + timedelta(days=1))
     assert outbox.worker.run_once() == 0
     with runtime.database.unit_of_work() as session:

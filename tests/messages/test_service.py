@@ -64,7 +64,7 @@ def test_rotation_rewraps_keys_without_touching_content(runtime, sender, bsns):
     with runtime.database.unit_of_work() as session:
         assert messages.rewrap_body_keys(session, keyring=runtime.keyring, limit=1) == 1
         assert messages.rewrap_body_keys(session, keyring=runtime.keyring) == 1
-        assert attachments.rewrap_blob_keys(session, runtime.keyring) == 1
+        assert attachments.rewrap_blob_keys(session, keyring=runtime.keyring) == 1
     after = _stored(runtime, "ROT-1")
     assert (before.body_kek_id, after.body_kek_id) == (old_key, new_key)
     assert after.body_sealed == before.body_sealed  # content not re-encrypted
@@ -72,7 +72,7 @@ def test_rotation_rewraps_keys_without_touching_content(runtime, sender, bsns):
     with runtime.database.unit_of_work(write=False) as session:
         [(_, blob)] = repository.attachments_of(session, after.id)
     assert blob.kek_id == new_key
-    assert attachments.read_blob(runtime.keyring, runtime.blobs, blob) == pdf
+    assert attachments.read_blob(runtime.keyring, runtime.blobs, blob=blob) == pdf
     with runtime.database.unit_of_work() as session:
         assert (
             messages.rewrap_body_keys(session, keyring=runtime.keyring) == 0

@@ -314,10 +314,10 @@ def test_when_writing_the_follow_ups_fails_the_send_is_recorded_alone_first(
     ids: list[str] = []
     enqueue_many = outbox.enqueue_many
 
-    def refusing(session, planned):
-        if len(ids) == 3 and any(job.key == f"notify-email:unread:{ids[1]}" for job in planned):
+    def refusing(session, *, jobs):
+        if len(ids) == 3 and any(job.key == f"notify-email:unread:{ids[1]}" for job in jobs):
             raise ValueError("value too long for type character varying(200)")
-        return enqueue_many(session, planned)
+        return enqueue_many(session, jobs=jobs)
 
     monkeypatch.setattr(outbox, "enqueue_many", refusing)
     with notifying(runtime) as (sink, worker):

@@ -34,7 +34,7 @@ def test_waiting_letters_are_listed_and_retried_after_the_address_arrives(
 ):
     message_id = send_unreachable(client, sender, bsns[0], "OP-1")
     with runtime.database.unit_of_work() as session:
-        service.print_letters(session, message_ids=[message_id])
+        service.print_messages(session, message_ids=[message_id])
     listed = json.loads(postvak("print", "waiting", "--json").stdout)
     [row] = listed["letters"]
     assert (row["messageId"], row["sender"], row["senderReference"], row["state"], row["detail"]) == (

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pikepdf
 import pytest
 
-from postvak.printing.render import LetterForPrint, RenderError, dutch_date, render_letter
+from postvak.printing.render import MessageForPrint, RenderError, dutch_date, render_message
 from tests.support.printing import attachment_pdf, pdf_pages
 
 BODY = """Geachte mevrouw De Vries,
@@ -32,7 +32,7 @@ De heffingsambtenaar
 """
 
 
-def _letter(**fields) -> LetterForPrint:
+def _message(**fields) -> MessageForPrint:
     values = {
         "message_id": uuid.UUID("01890a5d-ac96-774b-bcce-b302099a8057"),
         "sender_name": "Gemeente Utrecht",
@@ -48,7 +48,7 @@ def _letter(**fields) -> LetterForPrint:
         "return_address": "Postvak, Postbus 12345, 2500 AA  Den Haag",
         "web_address": "https://postvak.example.nl",
     }
-    return LetterForPrint(**(values | fields))
+    return MessageForPrint(**(values | fields))
 
 
 AT = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)
@@ -56,7 +56,7 @@ AT = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)
 
 def test_address_page_then_letter_then_both_attachments():
     attachments = [attachment_pdf("Bijlage A", 2), attachment_pdf("Bijlage B", 3)]
-    rendered = render_letter(_letter(), attachments, created_at=AT)
+    rendered = render_message(_message(), attachments, created_at=AT)
     pages = pdf_pages(rendered.pdf)
     assert rendered.pages == len(pages) == 1 + 1 + 2 + 3  # the body fits one page
     address, text = pages[0], pages[1]
@@ -67,7 +67,7 @@ def test_address_page_then_letter_then_both_attachments():
         "Oudegracht 12 bis",
         "3511 AB  UTRECHT",
     ]
-    for expected in ("Gemeente Utrecht", "IB-2026-000123", "5 januari 2027", str(_letter().message_id)):
+    for expected in ("Gemeente Utrecht", "IB-2026-000123", "5 januari 2027", str(_message().message_id)):
         assert expected in address
     flowing = " ".join(text.split())  # where lines break is the layout's business
     for expected in (
@@ -92,7 +92,7 @@ def test_address_page_then_letter_then_both_attachments():
 
 
 def test_page_count_is_the_pdfs_own():
-    rendered = render_letter(_letter(body="Een alinea.\n\n" * 200), [attachment_pdf("X", 1)], created_at=AT)
+    rendered = render_message(_message(body="Een alinea.\n\n" * 200), [attachment_pdf("X", 1)], created_at=AT)
     with pikepdf.open(io.BytesIO(rendered.pdf)) as pdf:
         assert len(pdf.pages) == rendered.pages
     assert rendered.pages > 3  # a long letter runs over several pages, each with its footer
@@ -102,13 +102,13 @@ def test_page_count_is_the_pdfs_own():
 def test_the_same_letter_renders_to_the_same_bytes():
     """A batch written again after a crash holds the same files."""
     attachments = [attachment_pdf("A", 1)]
-    first = render_letter(_letter(), attachments, created_at=AT).pdf
-    assert render_letter(_letter(), attachments, created_at=AT).pdf == first
-    assert render_letter(_letter(subject="Anders"), attachments, created_at=AT).pdf != first
+    first = render_message(_message(), attachments, created_at=AT).pdf
+    assert render_message(_message(), attachments, created_at=AT).pdf == first
+    assert render_message(_message(subject="Anders"), attachments, created_at=AT).pdf != first
 
 
 def test_characters_beyond_the_fonts_get_stand_ins_not_errors():
-    letter = _letter(
+    message = _message(
         sender_name="Gemeente Súdwest-Fryslân",
         subject="Łukasz Wiśniewski → 北京",
         body="Ĳsbaan ≥ 5 — `code\tmet tab`",
@@ -116,7 +116,7 @@ def test_characters_beyond_the_fonts_get_stand_ins_not_errors():
         action_kind=None,
         due_date=None,
     )
-    pages = pdf_pages(render_letter(letter, [], created_at=AT).pdf)
+    pages = pdf_pages(render_message(message, [], created_at=AT).pdf)
     assert "Şahin" not in pages[0] and "Sahin Öztürk" in pages[0] and "1234 AB  IJLST" in pages[0]
     assert "Gemeente Súdwest-Fryslân" in pages[1]
     assert "Lukasz Wisniewski -> ??" in pages[1]
@@ -129,20 +129,20 @@ def test_raw_html_prints_as_text_and_links_with_their_url():
         "Zie <b>dit</b> en ![logo](https://x.example/logo.png).\n\n"
         "Mail [ons](mailto:info@example.nl) of <https://a.example>."
     )
-    text = pdf_pages(render_letter(_letter(body=body), [], created_at=AT).pdf)[1]
+    text = pdf_pages(render_message(_message(body=body), [], created_at=AT).pdf)[1]
     assert "Zie <b>dit</b> en !logo (https://x.example/logo.png)." in text  # as the web shows it: a link
     assert "Mail ons (mailto:info@example.nl) of https://a.example." in text  # an autolink: its URL once
 
 
 def test_a_long_url_is_cut_to_the_line_not_lost():
     url = "https://example.nl/" + "abcdefghij" * 30
-    text = pdf_pages(render_letter(_letter(body=url), [], created_at=AT).pdf)[1]
+    text = pdf_pages(render_message(_message(body=url), [], created_at=AT).pdf)[1]
     assert url in text.replace("\n", "")
 
 
 def test_an_attachment_that_is_not_a_pdf_is_a_render_error():
     with pytest.raises(RenderError):
-        render_letter(_letter(), [b"%PDF-1.7 but not really"], created_at=AT)
+        render_message(_message(), [b"%PDF-1.7 but not really"], created_at=AT)
 
 
 def test_dutch_dates():

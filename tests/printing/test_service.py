@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from postvak.inbox import service as inbox
 from postvak.jobs import repository as jobs
-from postvak.jobs.service import enqueue, failing_jobs
+from postvak.jobs.service import enqueue, list_failing_jobs
 from postvak.kit import clock
 from postvak.messages.models import MessageEvent
 from postvak.printing import rules, service
@@ -34,12 +34,12 @@ from tests.support.printing import (
 
 def _print(runtime, ids) -> service.PrintRequest:
     with runtime.database.unit_of_work() as session:
-        return service.print_letters(session, message_ids=ids)
+        return service.print_messages(session, message_ids=ids)
 
 
 def _print_in(runtime, ids, *, batch_size: int) -> service.PrintRequest:
     with runtime.database.unit_of_work() as session:
-        return service.print_letters(session, message_ids=ids, batch_size=batch_size)
+        return service.print_messages(session, message_ids=ids, batch_size=batch_size)
 
 
 def _events(runtime, kind: str) -> Counter:
@@ -145,7 +145,7 @@ def test_asking_twice_prints_once(runtime, client, sender, bsns, print_dir):
     with runtime.database.unit_of_work() as session:  # and again through the outbox, after it ran
         enqueue(
             session,
-            kind=service.PRINT_LETTERS_JOB,
+            kind=service.PRINT_MESSAGES_JOB,
             key="print-letters:again",
             payload={"messageIds": [str(i) for i in ids]},
             due_at=clock.now(),
@@ -173,7 +173,7 @@ def test_a_letter_without_an_address_waits_says_why_and_prints_once_the_address_
     ]
     assert client.get(f"/api/v1/messages/{unknown}", headers=sender.headers).json()["status"] == "unreachable"
     with runtime.database.unit_of_work(write=False) as session:
-        [waiting] = service.letters_not_printed(session)
+        [waiting] = service.list_messages_not_printed(session)
     assert (waiting.message_id, waiting.state, waiting.sender_reference) == (
         unknown,
         "waiting-address",
@@ -182,14 +182,14 @@ def test_a_letter_without_an_address_waits_says_why_and_prints_once_the_address_
 
     register_addresses(runtime, bsns[:2])  # the register learns the address
     with runtime.database.unit_of_work() as session:
-        retried = service.print_waiting_letters(session)
+        retried = service.print_waiting_messages(session)
     assert retried.claimed == [unknown]
     print_worker(runtime).drain()
     assert len(batch_folders(print_dir)) == 2
     assert _events(runtime, "fallback-printed") == Counter({known: 1, unknown: 1})
     assert _events(runtime, "fallback-not-printed") == Counter({unknown: 1})
     with runtime.database.unit_of_work(write=False) as session:
-        assert service.letters_not_printed(session) == []
+        assert service.list_messages_not_printed(session) == []
 
 
 def test_a_waiting_letter_read_meanwhile_is_no_longer_waiting(runtime, client, sender, bsns):
@@ -200,11 +200,11 @@ def test_a_waiting_letter_read_meanwhile_is_no_longer_waiting(runtime, client, s
         inbox.read_message(
             session, keyring=runtime.keyring, mailbox_id=citizen.mailbox_id, message_id=str(message_id)
         )
-        retried = service.print_waiting_letters(session)
+        retried = service.print_waiting_messages(session)
     assert retried.claimed == []
     assert retried.not_printed == {message_id: "a letter that is read is not printed"}
     with runtime.database.unit_of_work(write=False) as session:
-        assert service.letters_not_printed(session) == []
+        assert service.list_messages_not_printed(session) == []
     assert _records(runtime)[message_id].state == "left-out"
 
 
@@ -266,9 +266,9 @@ def test_a_letter_read_after_its_batch_closed_is_recorded_printed_without_the_ev
             session, keyring=runtime.keyring, mailbox_id=citizen.mailbox_id, message_id=str(message_id)
         )
     with runtime.database.unit_of_work() as session:
-        assert service.record_printed(session, batch_id=batch_id, pages={message_id: 3}) == [message_id]
+        assert service.mark_batch_printed(session, batch_id=batch_id, pages={message_id: 3}) == [message_id]
     with runtime.database.unit_of_work() as session:
-        assert service.record_printed(session, batch_id=batch_id, pages={message_id: 3}) == []  # once
+        assert service.mark_batch_printed(session, batch_id=batch_id, pages={message_id: 3}) == []  # once
     assert _records(runtime)[message_id].state == "printed"
     assert _events(runtime, "fallback-printed") == Counter()
     assert events_of(client, sender, str(message_id))[-1][0] == "read"
@@ -304,7 +304,7 @@ def test_a_letter_whose_attachment_is_damaged_fails_alone(runtime, client, sende
     assert sorted(p.name for p in folder.glob("*.pdf")) == [f"{fine}.pdf"]
     assert events_of(client, sender, str(damaged))[-1] == ("fallback-not-printed", rules.ATTACHMENT_FAILED)
     with runtime.database.unit_of_work(write=False) as session:
-        [failed] = service.letters_not_printed(session)
+        [failed] = service.list_messages_not_printed(session)
     assert (failed.message_id, failed.state) == (damaged, "failed")
 
 
@@ -366,7 +366,7 @@ def test_a_batch_that_keeps_failing_is_parked_for_an_operator_after_the_configur
     seen, job = run_until_parked(runtime, worker, f"{service.PRINT_BATCH_JOB}:{batch_id}", clock.now())
     assert seen == [1, 2, 3] and job.last_error == "OSError: print share unavailable"
     with runtime.database.unit_of_work(write=False) as session:
-        [listed] = failing_jobs(session, parked_only=True)  # what `postvak jobs list` shows
+        [listed] = list_failing_jobs(session, parked_only=True)  # what `postvak jobs list` shows
     assert (listed.id, listed.kind, listed.state, listed.failures) == (job.id, "print-batch", "parked", 3)
     assert batch_folders(print_dir) == [] and _events(runtime, "fallback-printed") == Counter()
 

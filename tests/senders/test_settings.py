@@ -31,7 +31,9 @@ def _counting_selects(engine):
 
 def _set(runtime, sender_id, message_type, days):
     with runtime.database.unit_of_work() as session:
-        return senders.set_unread_reminder_days(session, sender_id, message_type, days)
+        return senders.set_unread_reminder_days(
+            session, sender_id=sender_id, message_type=message_type, days=days
+        )
 
 
 def test_set_then_list_then_remove(runtime, sender):
@@ -40,11 +42,11 @@ def test_set_then_list_then_remove(runtime, sender):
     stored = _set(runtime, sender.id, "aanslag", 14)
     assert (stored.message_type, stored.unread_reminder_days, stored.updated_at) == ("aanslag", 14, moment)
     with runtime.database.unit_of_work(write=False) as session:
-        assert senders.list_message_type_settings(session, sender.id).message_types == [stored]
+        assert senders.list_message_type_settings(session, sender_id=sender.id).message_types == [stored]
     with runtime.database.unit_of_work() as session:
-        senders.remove_message_type_setting(session, sender.id, "aanslag")
+        senders.remove_message_type_setting(session, sender_id=sender.id, message_type="aanslag")
     with runtime.database.unit_of_work(write=False) as session:
-        assert senders.list_message_type_settings(session, sender.id).message_types == []
+        assert senders.list_message_type_settings(session, sender_id=sender.id).message_types == []
 
 
 def test_updated_at_moves_only_when_the_days_change(runtime, sender):
@@ -59,9 +61,14 @@ def test_updated_at_moves_only_when_the_days_change(runtime, sender):
 
 def test_an_upsert_within_one_transaction_answers_the_new_value(runtime, sender):
     with runtime.database.unit_of_work() as session:
-        senders.set_unread_reminder_days(session, sender.id, "aanslag", 14)
+        senders.set_unread_reminder_days(session, sender_id=sender.id, message_type="aanslag", days=14)
         assert [s.unread_reminder_days for s in repository.message_type_settings(session, sender.id)] == [14]
-        assert senders.set_unread_reminder_days(session, sender.id, "aanslag", 30).unread_reminder_days == 30
+        assert (
+            senders.set_unread_reminder_days(
+                session, sender_id=sender.id, message_type="aanslag", days=30
+            ).unread_reminder_days
+            == 30
+        )
 
 
 @pytest.mark.parametrize(
@@ -70,13 +77,13 @@ def test_an_upsert_within_one_transaction_answers_the_new_value(runtime, sender)
 )
 def test_invalid_settings_are_refused_naming_the_field(runtime, sender, message_type, days, field):
     with pytest.raises(ValidationFailed, match=f"^{field}: "), runtime.database.unit_of_work() as session:
-        senders.set_unread_reminder_days(session, sender.id, message_type, days)
+        senders.set_unread_reminder_days(session, sender_id=sender.id, message_type=message_type, days=days)
 
 
 def test_removing_a_type_without_a_setting_is_not_found(runtime, sender, other_sender):
     _set(runtime, other_sender.id, "aanslag", 14)
     with pytest.raises(NotFound), runtime.database.unit_of_work() as session:
-        senders.remove_message_type_setting(session, sender.id, "aanslag")
+        senders.remove_message_type_setting(session, sender_id=sender.id, message_type="aanslag")
 
 
 def test_unread_reminder_days_answers_only_the_configured_pairs(runtime, sender, other_sender):

@@ -38,5 +38,5 @@ def register(
 ) -> SenderHandle:
     with runtime.database.unit_of_work() as session:
         sender = senders.register_sender(session, name=name, oin=oin, kind="municipality")
-        key = senders.issue_api_key(session, sender.id)
+        key = senders.issue_api_key(session, sender_id=sender.id)
     return SenderHandle(sender.id, key.id, key.api_key)

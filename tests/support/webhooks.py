@@ -28,7 +28,7 @@ def add_endpoint(
     with runtime.database.unit_of_work() as session:
         created = service.create_endpoint(
             session,
-            runtime.keyring,
+            keyring=runtime.keyring,
             sender_id=sender.id,
             endpoint=WebhookEndpointIn(url=url, event_types=event_types),
             policy=policy,

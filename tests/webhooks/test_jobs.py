@@ -13,7 +13,7 @@ from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from postvak.jobs.models import Job, NewJob
-from postvak.jobs.service import enqueue_many, failing_jobs
+from postvak.jobs.service import enqueue_many, list_failing_jobs
 from postvak.kit import clock
 from postvak.kit.netguard import GuardedClient, Policy
 from postvak.webhooks import rules, service
@@ -65,7 +65,7 @@ def pending(runtime) -> list[Job]:
 
 def attempts(runtime, sender, endpoint_id) -> list[service.DeliveryRecord]:
     with runtime.database.unit_of_work(write=False) as session:
-        return service.latest_deliveries(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
+        return service.list_latest_deliveries(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
 
 
 def test_a_delivery_is_a_signed_cloudevent_that_a_standard_webhooks_receiver_accepts(
@@ -127,7 +127,7 @@ def test_during_a_rotation_the_old_and_the_new_secret_both_verify(runtime, sende
     endpoint_id, old = add_endpoint(runtime, sender, hooks.url())
     with runtime.database.unit_of_work() as session:
         new = service.rotate_secret(
-            session, runtime.keyring, sender_id=sender.id, endpoint_id=str(endpoint_id)
+            session, keyring=runtime.keyring, sender_id=sender.id, endpoint_id=str(endpoint_id)
         )
     plan(runtime, [status_event(sender, 5)])
     deliver_due(runtime, poster)
@@ -184,7 +184,7 @@ def test_an_answer_410_disables_the_endpoint_and_drops_what_was_queued(runtime, 
     assert [o.result for o in outcomes] == ["disabled", "dropped"]
     assert len(hooks.received) == 1
     with runtime.database.unit_of_work(write=False) as session:
-        view = service.endpoint_view(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
+        view = service.read_endpoint(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
     assert view.disabled_at is not None and view.disabled_reason == "answered 410 Gone"
     assert plan(runtime, [status_event(sender, 3)]) == 0
     assert pending(runtime) == []
@@ -249,7 +249,11 @@ def test_a_dns_answer_that_changed_after_registration_is_refused_at_connection(r
     url = f"https://rebind.example.test:{hooks.port}/hook"
     with runtime.database.unit_of_work() as session:
         created = service.create_endpoint(
-            session, runtime.keyring, sender_id=sender.id, endpoint=WebhookEndpointIn(url=url), policy=strict
+            session,
+            keyring=runtime.keyring,
+            sender_id=sender.id,
+            endpoint=WebhookEndpointIn(url=url),
+            policy=strict,
         )
     plan(runtime, [status_event(sender, 1)])
     [outcome] = deliver_due(runtime, GuardedClient(strict))
@@ -272,7 +276,7 @@ def test_a_job_that_plan_deliveries_did_not_make_is_dropped_alone(runtime, sende
         for n, payload in enumerate(odd)
     ]
     with runtime.database.unit_of_work() as session:
-        enqueue_many(session, planned)
+        enqueue_many(session, jobs=planned)
     results = sorted(o.result for o in deliver_due(runtime, poster))
     assert results == ["delivered", "dropped", "dropped", "dropped"]
     assert [orjson.loads(r.body)["id"] for r in hooks.received] == ["1"]
@@ -304,6 +308,6 @@ def test_a_secret_that_fails_its_integrity_check_fails_its_job_alone_and_not_for
         outcomes += [(o.result, o.error) for o in deliver_due(runtime, poster, max_failures=3)]
     assert outcomes == [("retry", "internal"), ("retry", "internal"), ("parked", "internal")]
     with runtime.database.unit_of_work(write=False) as session:
-        [parked] = failing_jobs(session, parked_only=True)
+        [parked] = list_failing_jobs(session, parked_only=True)
     assert (parked.id, parked.kind, parked.failures) == (job.id, service.DELIVERY_JOB, 3)
     assert [r.path for r in hooks.received] == ["/fine"]

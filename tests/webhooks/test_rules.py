@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from postvak.messages import rules as letter_rules
+from postvak.messages import rules as message_rules
 from postvak.webhooks import rules
 
 START = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
@@ -140,7 +140,7 @@ def test_event_types_filter_and_their_validation():
 
 
 def test_every_event_type_a_letter_can_have_can_be_asked_for():
-    assert rules.EVENT_TYPES == letter_rules.API_EVENT_TYPES
+    assert rules.EVENT_TYPES == message_rules.API_EVENT_TYPES
 
 
 def test_the_dedupe_key_is_one_per_endpoint_and_event():

@@ -26,7 +26,7 @@ def test_an_endpoint_keeps_its_secret_sealed_and_shows_it_once(runtime, sender):
     assert secret.startswith("whsec_") and len(rules.secret_key(secret)) >= 24
     with runtime.database.unit_of_work(write=False) as session:
         row = session.get(WebhookEndpoint, endpoint_id)
-        view = service.endpoint_view(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
+        view = service.read_endpoint(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
         listed = service.list_endpoints(session, sender_id=sender.id)
     assert rules.secret_key(secret) not in row.secret_sealed
     assert secret.encode() not in row.secret_sealed
@@ -37,7 +37,7 @@ def test_an_endpoint_keeps_its_secret_sealed_and_shows_it_once(runtime, sender):
 def test_without_event_types_an_endpoint_receives_every_type(runtime, sender):
     endpoint_id, _ = add_endpoint(runtime, sender, URL)
     with runtime.database.unit_of_work(write=False) as session:
-        view = service.endpoint_view(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
+        view = service.read_endpoint(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
         assert session.get(WebhookEndpoint, endpoint_id).event_types is None  # also types added later
     assert view.event_types == list(rules.EVENT_TYPES)
 
@@ -46,12 +46,12 @@ def test_another_senders_endpoint_is_not_found(runtime, sender, other_sender):
     endpoint_id, _ = add_endpoint(runtime, sender, URL)
     with runtime.database.unit_of_work() as session:
         for call in (
-            lambda: service.endpoint_view(session, sender_id=other_sender.id, endpoint_id=str(endpoint_id)),
+            lambda: service.read_endpoint(session, sender_id=other_sender.id, endpoint_id=str(endpoint_id)),
             lambda: service.delete_endpoint(session, sender_id=other_sender.id, endpoint_id=str(endpoint_id)),
             lambda: service.rotate_secret(
-                session, runtime.keyring, sender_id=other_sender.id, endpoint_id=str(endpoint_id)
+                session, keyring=runtime.keyring, sender_id=other_sender.id, endpoint_id=str(endpoint_id)
             ),
-            lambda: service.endpoint_view(session, sender_id=sender.id, endpoint_id="not-an-id"),
+            lambda: service.read_endpoint(session, sender_id=sender.id, endpoint_id="not-an-id"),
         ):
             with pytest.raises(NotFound):
                 call()
@@ -66,7 +66,7 @@ def test_a_deleted_endpoint_is_gone_and_keeps_no_secret(runtime, sender):
         row = session.get(WebhookEndpoint, endpoint_id)
         assert row.deleted_at is not None and row.secret_sealed is None and row.previous_sealed is None
         with pytest.raises(NotFound):
-            service.endpoint_view(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
+            service.read_endpoint(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
         assert service.list_endpoints(session, sender_id=sender.id).webhook_endpoints == []
 
 
@@ -74,7 +74,7 @@ def test_a_rotation_keeps_the_old_secret_signing_for_a_day(runtime, sender):
     endpoint_id, first = add_endpoint(runtime, sender, URL)
     with runtime.database.unit_of_work() as session:
         second = service.rotate_secret(
-            session, runtime.keyring, sender_id=sender.id, endpoint_id=str(endpoint_id)
+            session, keyring=runtime.keyring, sender_id=sender.id, endpoint_id=str(endpoint_id)
         )
     assert second.secret != first
     view = _view(runtime, sender, endpoint_id)
@@ -83,7 +83,7 @@ def test_a_rotation_keeps_the_old_secret_signing_for_a_day(runtime, sender):
     )
     with runtime.database.unit_of_work() as session:
         third = service.rotate_secret(
-            session, runtime.keyring, sender_id=sender.id, endpoint_id=str(endpoint_id)
+            session, keyring=runtime.keyring, sender_id=sender.id, endpoint_id=str(endpoint_id)
         )
     keys = _keys(runtime, sender, endpoint_id)
     assert keys == [rules.secret_key(third.secret), rules.secret_key(second.secret)]  # the first is dropped
@@ -95,7 +95,7 @@ def test_a_rotation_keeps_the_old_secret_signing_for_a_day(runtime, sender):
 
 def _view(runtime, sender, endpoint_id):
     with runtime.database.unit_of_work(write=False) as session:
-        return service.endpoint_view(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
+        return service.read_endpoint(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
 
 
 _event_ids = itertools.count(900)
@@ -106,7 +106,7 @@ def _keys(runtime, sender, endpoint_id) -> list[bytes]:
     plan(runtime, [status_event(sender, next(_event_ids))])
     [job] = claim_deliveries(runtime)
     with runtime.database.unit_of_work(write=False) as session:
-        delivery = service.prepare_delivery(session, runtime.keyring, job=job, source="s")
+        delivery = service.load_delivery(session, keyring=runtime.keyring, job=job, source="s")
     with runtime.database.unit_of_work() as session:
         service.drop_delivery(session, job=job, now=clock.now())
     assert delivery.endpoint_id == endpoint_id
@@ -125,7 +125,7 @@ def test_registration_checks_the_url_and_every_address_it_resolves_to(runtime, s
         with runtime.database.unit_of_work() as session, pytest.raises(ValidationFailed, match=reason):
             service.create_endpoint(
                 session,
-                runtime.keyring,
+                keyring=runtime.keyring,
                 sender_id=sender.id,
                 endpoint=WebhookEndpointIn(**fields),
                 policy=policy,
@@ -215,14 +215,14 @@ def test_after_a_key_rotation_secrets_are_rewrapped_and_still_sign(runtime, send
     endpoint_id, first = add_endpoint(runtime, sender, URL)
     with runtime.database.unit_of_work() as session:
         second = service.rotate_secret(
-            session, runtime.keyring, sender_id=sender.id, endpoint_id=str(endpoint_id)
+            session, keyring=runtime.keyring, sender_id=sender.id, endpoint_id=str(endpoint_id)
         )
     old_kek = runtime.keyring.active_id
     new_kek = runtime.keyring.rotate()
     with runtime.database.unit_of_work() as session:
-        assert service.rewrap_secret_keys(session, runtime.keyring) == 1
+        assert service.rewrap_secret_keys(session, keyring=runtime.keyring) == 1
     with runtime.database.unit_of_work() as session:
-        assert service.rewrap_secret_keys(session, runtime.keyring) == 0
+        assert service.rewrap_secret_keys(session, keyring=runtime.keyring) == 0
         row = session.get(WebhookEndpoint, endpoint_id)
         assert row.secret_kek_id == row.previous_kek_id == new_kek != old_kek
     assert _keys(runtime, sender, endpoint_id) == [rules.secret_key(second.secret), rules.secret_key(first)]
@@ -236,9 +236,9 @@ def test_old_delivery_attempts_are_forgotten_and_recent_ones_kept(runtime, sende
         plan(runtime, [status_event(sender, event_id)])
         [job] = claim_deliveries(runtime)
         with runtime.database.unit_of_work(write=False) as session:
-            delivery = service.prepare_delivery(session, runtime.keyring, job=job, source="s")
+            delivery = service.load_delivery(session, keyring=runtime.keyring, job=job, source="s")
         with runtime.database.unit_of_work() as session:
-            service.record_attempt(
+            service.settle_attempt(
                 session,
                 delivery=delivery,
                 answer=Answer(200, b"", None, None, 0.01),
@@ -250,5 +250,5 @@ def test_old_delivery_attempts_are_forgotten_and_recent_ones_kept(runtime, sende
         assert service.prune_deliveries(session, before=start - service.KEEP_DELIVERIES, limit=1) == 1
         assert service.prune_deliveries(session, before=start - service.KEEP_DELIVERIES) == 1
         assert service.prune_deliveries(session, before=start - service.KEEP_DELIVERIES) == 0
-        left = service.latest_deliveries(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
+        left = service.list_latest_deliveries(session, sender_id=sender.id, endpoint_id=str(endpoint_id))
     assert [r.event_id for r in left] == [3]

@@ -1,4 +1,4 @@
-"""Use cases of the address register: load it from a file, look up where a letter goes on paper."""
+"""Use cases of the address register: load it from a file, look up where a message goes on paper."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def store_addresses(session: Session, *, addresses: Sequence[AddressIn]) -> None
     repository.upsert_addresses(session, list(rows.values()))
 
 
-def envelope_addresses(session: Session, *, bsns: Iterable[str]) -> dict[str, list[str]]:
+def find_envelope_addresses(session: Session, *, bsns: Iterable[str]) -> dict[str, list[str]]:
     """BSN → the address lines for an envelope, for those BSNs the register knows."""
     return {
         bsn: rules.envelope_lines(

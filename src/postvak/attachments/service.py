@@ -1,4 +1,4 @@
-"""Use cases of attachments: check and stage PDFs, attach them to letters, read them back."""
+"""Use cases of attachments: check and stage PDFs, attach them to messages, read them back."""
 
 from __future__ import annotations
 
@@ -37,13 +37,13 @@ def content_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def stage(
-    session: Session, keyring: KeyRing, store: BlobStore, settings: Settings, contents: Iterable[bytes]
+def stage_blobs(
+    session: Session, *, keyring: KeyRing, store: BlobStore, settings: Settings, contents: Iterable[bytes]
 ) -> dict[str, StagedBlob | Blob | Problem]:
-    """Check and store each distinct content once, outside the letter's write transaction.
+    """Check and store each distinct content once, outside the message's write transaction.
 
     Content already known to the database is not checked again. A staged object whose row
-    never gets committed is an orphan in the store, never a broken letter.
+    never gets committed is an orphan in the store, never a broken message.
     """
     by_id = {content_id(data): data for data in contents}
     known = repository.blobs_by_id(session, by_id)
@@ -73,7 +73,11 @@ def _seal_and_store(
 
 
 def attach_blobs(
-    session: Session, sender_id: uuid.UUID, blobs: Iterable[StagedBlob | Blob], file_name: str = "bijlage.pdf"
+    session: Session,
+    *,
+    sender_id: uuid.UUID,
+    blobs: Iterable[StagedBlob | Blob],
+    file_name: str = "bijlage.pdf",
 ) -> dict[str, uuid.UUID]:
     """Write the rows of staged blobs and the sender's attachment handles; returns blob id → attachment id."""
     blobs = list(blobs)
@@ -114,25 +118,27 @@ def attach_blobs(
     }
 
 
-def find_handle(session: Session, sender_id: uuid.UUID, blob_id: str) -> uuid.UUID | None:
+def find_attachment_id(session: Session, *, sender_id: uuid.UUID, blob_id: str) -> uuid.UUID | None:
+    """The id of the sender's attachment of this blob, if the sender has one."""
     found = repository.attachments_by_blob(session, sender_id, [blob_id])
     return found[blob_id].id if found else None
 
 
-def find_attachments(session: Session, sender_id: uuid.UUID, ids: Iterable[str]):
+def find_attachments(session: Session, *, sender_id: uuid.UUID, ids: Iterable[str]):
     """The sender's own attachments by id; another sender's id is simply absent."""
     parsed = [p for p in (parse_id(i) for i in ids) if p is not None]
     return repository.attachments_with_blobs(session, sender_id, parsed)
 
 
-def require_attachment(session: Session, sender_id: uuid.UUID, attachment_id: str):
-    found = find_attachments(session, sender_id, [attachment_id])
+def get_attachment(session: Session, *, sender_id: uuid.UUID, attachment_id: str):
+    """The sender's attachment and its blob; NotFound when the sender has no attachment with this id."""
+    found = find_attachments(session, sender_id=sender_id, ids=[attachment_id])
     if not found:
         raise NotFound("no attachment with this id")
     return next(iter(found.values()))
 
 
-def read_blob(keyring: KeyRing, store: BlobStore, blob: Blob) -> bytes:
+def read_blob(keyring: KeyRing, store: BlobStore, *, blob: Blob) -> bytes:
     """The plain bytes of a blob, verified; tampered or missing storage is never served."""
     try:
         ciphertext = store.get(blob.storage_key)
@@ -144,7 +150,7 @@ def read_blob(keyring: KeyRing, store: BlobStore, blob: Blob) -> bytes:
     return data
 
 
-def rewrap_blob_keys(session: Session, keyring: KeyRing, limit: int = 500) -> int:
+def rewrap_blob_keys(session: Session, *, keyring: KeyRing, limit: int = 500) -> int:
     """Re-wrap up to `limit` blobs' data keys under the active key; returns how many (0: all done)."""
     rows = repository.blobs_not_under_key(session, keyring.active_id, limit)
     for blob in rows:

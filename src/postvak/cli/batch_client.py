@@ -162,7 +162,7 @@ def send_file(
     tally = Tally(api_url)
     bar = _progress_bar(console or Console(stderr=True), enabled=progress)
     with bar, _client(api_url, api_key, concurrency) as client:
-        task = bar.add_task("sending", total=count_letters(path))
+        task = bar.add_task("sending", total=count_messages(path))
         sender = BatchSender(client, tally, lambda n: bar.advance(task, n))
         _send_all(path, batch_size, concurrency, tally, sender, lambda n: bar.advance(task, n))
     return tally.finish(time.monotonic() - started)
@@ -200,15 +200,15 @@ def read_batches(path: Path, batch_size: int, tally: Tally, advance: Advance) ->
             raw = line.strip()
             if not raw:
                 continue
-            letter = _parse(raw)
-            if not isinstance(letter, dict):
-                tally.reject_locally(number, "not valid JSON" if letter is _INVALID else "not a JSON object")
+            message = _parse(raw)
+            if not isinstance(message, dict):
+                tally.reject_locally(number, "not valid JSON" if message is _INVALID else "not a JSON object")
                 advance(1)
                 continue
             if batch and (len(batch) >= batch_size or batch.size + len(raw) > MAX_BATCH_BYTES):
                 yield batch
                 batch = Batch()
-            reference = letter.get("senderReference")
+            reference = message.get("senderReference")
             batch.add(number, reference if isinstance(reference, str) else None, raw)
     if batch:
         yield batch
@@ -224,7 +224,7 @@ def _parse(raw: bytes) -> Any:
         return _INVALID
 
 
-def count_letters(path: Path) -> int:
+def count_messages(path: Path) -> int:
     """The number of non-blank lines, for the progress bar; one quick pass without parsing."""
     with path.open("rb") as lines:
         return sum(1 for line in lines if not line.isspace())
@@ -276,9 +276,9 @@ class Tally:
             self.summary.stopped = self.summary.stopped or reason
         self.stop.set()
 
-    def not_sent(self, letters: int) -> None:
+    def not_sent(self, messages: int) -> None:
         with self._lock:
-            self.summary.unsent += letters
+            self.summary.unsent += messages
 
     def finish(self, seconds: float) -> SendSummary:
         self.summary.seconds = seconds

@@ -181,7 +181,7 @@ def seed_demo(runtime: Runtime) -> list[str]:
     for name, oin, kind in ORGANISATIONS:
         with runtime.database.unit_of_work() as session:
             sender = senders.register_sender(session, name=name, oin=oin, kind=kind)
-            key = senders.issue_api_key(session, sender.id)
+            key = senders.issue_api_key(session, sender_id=sender.id)
         outcomes = deliver_messages(runtime, sender=sender, items=_letters(name, bsns))
         created = sum(o.outcome == "created" for o in outcomes)
         lines.append(f"  {name:22} OIN {oin}  API key {key.api_key}  ({created} letters delivered)")

@@ -22,7 +22,7 @@ def jobs_list(
 
     runtime = start_runtime()
     with runtime.database.unit_of_work(write=False) as session:
-        views = service.failing_jobs(session, parked_only=parked, limit=limit)
+        views = service.list_failing_jobs(session, parked_only=parked, limit=limit)
     rows = [view.as_dict() for view in views]
     lines = [
         f"{r['id']:>10}  {r['kind']:16} {r['state']:8} failed {r['failures']:>2} of {r['attempts']:>3} runs"

@@ -23,18 +23,18 @@ def keys_rotate(as_json: bool = typer.Option(False, "--json")) -> None:
     new_id = runtime.keyring.rotate()
     # Short transactions: one long one would hold back every sender's event feed on PostgreSQL.
     steps = (rewrap_body_keys, rewrap_blob_keys, rewrap_totp_keys, rewrap_pending_keys)
-    letters, files, totp, pending = (_repeat_until_done(runtime, step) for step in steps)
+    messages, files, totp, pending = (_repeat_until_done(runtime, step) for step in steps)
     emit(
         {
             "keyId": new_id,
-            "letters": letters,
+            "letters": messages,
             "attachments": files,
             "totpSecrets": totp,
             "pendingChanges": pending,
         },
         as_json,
         [
-            f"new key {new_id}; re-wrapped {letters} letters, {files} attachments, "
+            f"new key {new_id}; re-wrapped {messages} letters, {files} attachments, "
             f"{totp} TOTP secrets and {pending} pending changes"
         ],
     )

@@ -20,7 +20,7 @@ def print_waiting(
 
     runtime = start_runtime()
     with runtime.database.unit_of_work(write=False) as session:
-        waiting = service.letters_not_printed(session, limit=limit)
+        waiting = service.list_messages_not_printed(session, limit=limit)
     rows = [
         {
             "messageId": str(w.message_id),
@@ -50,7 +50,7 @@ def print_retry(as_json: bool = typer.Option(False, "--json", help="Print one JS
 
     runtime = start_runtime()
     with runtime.database.unit_of_work() as session:
-        outcome = service.print_waiting_letters(session)
+        outcome = service.print_waiting_messages(session)
     result = {
         "claimed": len(outcome.claimed),
         "batches": [str(b) for b in outcome.batches],

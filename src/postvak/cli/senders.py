@@ -27,7 +27,7 @@ def senders_create(
     try:
         with runtime.database.unit_of_work() as session:
             sender = service.register_sender(session, name=name, oin=oin, kind=kind)
-            key = service.issue_api_key(session, sender.id)
+            key = service.issue_api_key(session, sender_id=sender.id)
     except Problem as problem:
         fail(problem, as_json)
     result = {
@@ -84,7 +84,7 @@ def senders_add_key(sender_id: str, as_json: bool = typer.Option(False, "--json"
     runtime = start_runtime()
     try:
         with runtime.database.unit_of_work() as session:
-            key = service.issue_api_key(session, _uuid(sender_id))
+            key = service.issue_api_key(session, sender_id=_uuid(sender_id))
     except Problem as problem:
         fail(problem, as_json)
     emit({"apiKeyId": str(key.id), "apiKey": key.api_key}, as_json, [f"API key (shown once): {key.api_key}"])
@@ -98,7 +98,7 @@ def senders_revoke_key(key_id: str, as_json: bool = typer.Option(False, "--json"
     runtime = start_runtime()
     try:
         with runtime.database.unit_of_work() as session:
-            service.revoke_api_key(session, _uuid(key_id))
+            service.revoke_api_key(session, key_id=_uuid(key_id))
     except Problem as problem:
         fail(problem, as_json)
     emit({"apiKeyId": key_id, "revoked": True}, as_json, ["API key revoked"])
@@ -112,7 +112,7 @@ def senders_set_status(sender_id: str, status: str, as_json: bool = typer.Option
     runtime = start_runtime()
     try:
         with runtime.database.unit_of_work() as session:
-            service.set_sender_status(session, _uuid(sender_id), status)
+            service.set_sender_status(session, sender_id=_uuid(sender_id), status=status)
     except Problem as problem:
         fail(problem, as_json)
     emit({"id": sender_id, "status": status}, as_json, [f"organisation is now {status}"])

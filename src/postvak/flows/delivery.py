@@ -43,7 +43,9 @@ def deliver_messages(parts: Parts, *, sender: Sender, items: list[Any]) -> list[
     staged = {}
     if contents := messages.inline_contents(drafts):
         with parts.database.unit_of_work(write=False) as session:
-            staged = attachments.stage(session, parts.keyring, parts.blobs, parts.settings, contents)
+            staged = attachments.stage_blobs(
+                session, keyring=parts.keyring, store=parts.blobs, settings=parts.settings, contents=contents
+            )
     with parts.database.unit_of_work() as session:
         outcomes = store_messages(
             session, keyring=parts.keyring, sender=sender, drafts=drafts, staged=staged, now=clock.now()
@@ -67,7 +69,7 @@ def store_messages(
         session, keyring=keyring, sender_id=sender.id, drafts=drafts, staged=staged, now=now
     )
     if stored.to_file:
-        name = senders.sender_name(session, sender.id)
+        name = senders.read_sender_name(session, sender_id=sender.id)
         inbox.file_messages(
             session, messages=[{**row, "sender_name": name} for row in stored.to_file], now=now
         )

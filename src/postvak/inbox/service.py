@@ -146,7 +146,7 @@ def download_attachment(
     _item, message, _name = _message(session, mailbox_id, message_id)
     for link, blob in messages.list_attachments(session, message_id=message.id):
         if link.position == position:
-            return link.file_name, read_blob(keyring, store, blob)
+            return link.file_name, read_blob(keyring, store, blob=blob)
     raise NotFound("no attachment at this position")
 
 

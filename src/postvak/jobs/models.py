@@ -21,7 +21,7 @@ class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
         # Workers claim one kind at a time, so that a million due notifications never stand in
-        # front of a letter that must be published now.
+        # front of a message that must be published now.
         Index("ix_jobs_kind_due", "kind", "due_at", postgresql_where=text(OPEN), sqlite_where=text(OPEN)),
         Index("ix_jobs_failing", "id", postgresql_where=text(FAILING), sqlite_where=text(FAILING)),
         {"sqlite_autoincrement": True},
@@ -47,7 +47,7 @@ class Job(Base):
 
 class NewJob(NamedTuple):
     """Work to queue; its `key` (the dedupe key) makes it happen once, however often it is queued. (A named
-    tuple: the notifications of a batch of a thousand letters make a thousand, so each must cost little.)"""
+    tuple: the notifications of a batch of a thousand messages make a thousand, so each must cost little.)"""
 
     kind: str
     key: str

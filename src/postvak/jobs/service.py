@@ -19,11 +19,11 @@ from postvak.kit.clock import as_utc
 def enqueue(session: Session, *, kind: str, key: str, payload: dict, due_at: datetime) -> None:
     """Queue one job in the caller's transaction: it runs only if that commits (the outbox). A `key`
     already queued is skipped, so queueing the same work twice runs it once."""
-    enqueue_many(session, [NewJob(kind, key, payload, due_at)])
+    enqueue_many(session, jobs=[NewJob(kind, key, payload, due_at)])
 
 
-def enqueue_many(session: Session, jobs: Sequence[NewJob]) -> None:
-    """enqueue for many jobs in one insert (the notifications of a batch of a thousand letters)."""
+def enqueue_many(session: Session, *, jobs: Sequence[NewJob]) -> None:
+    """enqueue for many jobs in one insert (the notifications of a batch of a thousand messages)."""
     repository.enqueue(
         session,
         [{"kind": j.kind, "dedupe_key": j.key, "payload": j.payload, "due_at": j.due_at} for j in jobs],
@@ -92,7 +92,7 @@ class JobView:
         }
 
 
-def failing_jobs(session: Session, *, parked_only: bool = False, limit: int = 100) -> list[JobView]:
+def list_failing_jobs(session: Session, *, parked_only: bool = False, limit: int = 100) -> list[JobView]:
     """Jobs that failed and are not done: retrying ones and parked ones (or parked ones only)."""
     now = clock.now()
     return [_view(job, now) for job in repository.failing(session, parked_only=parked_only, limit=limit)]

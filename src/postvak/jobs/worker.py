@@ -27,7 +27,7 @@ HOUSEKEEPING_EVERY_SECONDS = 3600
 
 class Lane(Protocol):
     """Jobs of some kinds, run by a thread of their own: a million notifications due at once never
-    keep a letter waiting for its publication, and each lane runs its jobs the way it needs."""
+    keep a message waiting for its publication, and each lane runs its jobs the way it needs."""
 
     name: str
     kinds: tuple[str, ...]

@@ -138,7 +138,7 @@ def store_messages(
     Messages whose reference is already stored are answered from the stored copy (same
     content: existing; other content: duplicate-reference) without being sealed again, even
     when their dueDate or publishAt has passed since; a new message dated in the past is rejected.
-    `staged` holds the result of attachments.stage for the drafts' inline PDFs. A message not
+    `staged` holds the result of attachments.stage_blobs for the drafts' inline PDFs. A message not
     scheduled is to be filed into its mailbox now (flows.delivery does), also one for a mailbox
     that is not activated yet (status `unreachable`): it is there when the citizen activates.
     """
@@ -193,11 +193,11 @@ def _resolve_attachments(session, sender_id, drafts, staged, outcomes) -> dict[i
     """Per draft, its attachment links (position, attachment id, file name); faults reject the draft."""
     referenced = attachments.find_attachments(
         session,
-        sender_id,
-        (a.attachment_id for d in drafts for a in d.message.attachments if a.attachment_id),
+        sender_id=sender_id,
+        ids=(a.attachment_id for d in drafts for a in d.message.attachments if a.attachment_id),
     )
     usable = {bid: b for bid, b in staged.items() if not isinstance(b, Problem)}
-    handles = attachments.attach_blobs(session, sender_id, usable.values()) if usable else {}
+    handles = attachments.attach_blobs(session, sender_id=sender_id, blobs=usable.values()) if usable else {}
     links: dict[int, list[dict]] = {}
     for d in drafts:
         try:
@@ -282,7 +282,7 @@ def _write_first_events(session, sender_id, created, rows, links, boxes, now, re
                 result.delivered.append(row["id"])
     repository.insert_message_attachments(session, attachment_rows)
     history.begin(session, events=events)
-    jobs.enqueue_many(session, publish_jobs)
+    jobs.enqueue_many(session, jobs=publish_jobs)
 
 
 def publish_scheduled_message(session: Session, *, message_id: uuid.UUID | None, now: datetime) -> str | None:

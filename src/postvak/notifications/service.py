@@ -47,18 +47,18 @@ def notify_new_messages(session: Session, *, message_ids: Iterable[uuid.UUID], n
         notification_job(channel=EMAIL, reason=NEW, subject_id=message_id, due_at=now)
         for message_id in message_ids
     ]
-    jobs.enqueue_many(session, planned)
+    jobs.enqueue_many(session, jobs=planned)
 
 
 def plan_message_reminders(session: Session, *, message_ids: Sequence[uuid.UUID], since: datetime) -> None:
     """Queue the reminders of messages that reached their reader without a notification (at activation),
     counted from `since`."""
     states = list(repository.message_states(session, message_ids).values())
-    jobs.enqueue_many(session, _reminder_jobs(states, _reminder_days(session, states), since))
+    jobs.enqueue_many(session, jobs=_reminder_jobs(states, _reminder_days(session, states), since))
 
 
 def _reminder_days(session: Session, states: Sequence[MessageState]) -> dict:
-    return senders.unread_reminder_days(session, keys={(s.sender_id, s.message_type) for s in states})
+    return senders.find_unread_reminder_days(session, keys={(s.sender_id, s.message_type) for s in states})
 
 
 def _reminder_jobs(states: Sequence[MessageState], days: dict, since: datetime | None = None) -> list[NewJob]:
@@ -232,7 +232,7 @@ def record_outcomes(
         elif entry.end == "park":
             jobs.park(session, job=claimed_job, error=entry.error or "", now=now)
             failures.append(Failure(claimed_job, entry.error or "", parked=True))
-    jobs.enqueue_many(session, [planned for entry in entries for planned in entry.follow_ups])
+    jobs.enqueue_many(session, jobs=[planned for entry in entries for planned in entry.follow_ups])
     return failures
 
 

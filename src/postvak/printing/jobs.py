@@ -22,8 +22,8 @@ from postvak.kit.crypto import KeyRing
 from postvak.kit.ids import parse_id
 from postvak.printing import rules, service
 from postvak.printing.providers import FolderPrintProvider, PrintItem, PrintProvider
-from postvak.printing.render import RenderError, render_letter
-from postvak.printing.service import PRINT_BATCH_JOB, BatchToPrint, Exclusion, LetterToPrint
+from postvak.printing.render import RenderError, render_message
+from postvak.printing.service import PRINT_BATCH_JOB, BatchToPrint, Exclusion, MessageToPrint
 
 log = structlog.get_logger("postvak.printing")
 
@@ -82,7 +82,7 @@ class PrintLane:
     def print_batch(self, job: ClaimedJob) -> None:
         batch_id = parse_id(str(job.payload.get("batchId")))
         with self.database.unit_of_work(write=False) as session:
-            batch = service.batch_to_print(session, batch_id=batch_id) if batch_id else None
+            batch = service.find_batch_to_print(session, batch_id=batch_id) if batch_id else None
         pages = None
         if batch is not None:
             pages = self.provider.handed_over(batch.id)  # a crash after the hand-over: only record it
@@ -91,7 +91,7 @@ class PrintLane:
         printed = None
         with self.database.unit_of_work() as session:
             if batch is not None and pages is not None:
-                printed = service.record_printed(session, batch_id=batch.id, pages=pages)
+                printed = service.mark_batch_printed(session, batch_id=batch.id, pages=pages)
             if not jobs.finish(session, jobs=[job], now=clock.now()):
                 raise _LeaseLost  # undoes the record: the worker that holds the job records the batch
         if batch is not None and printed is not None:
@@ -105,9 +105,9 @@ class PrintLane:
             exclusions: dict[uuid.UUID, Exclusion] = {}
             for chunk in rules.batches(batch.message_ids, READ_CHUNK):
                 with self.database.unit_of_work(write=False) as session:
-                    found = service.letters_to_print(
+                    found = service.open_messages_to_print(
                         session,
-                        self.keyring,
+                        keyring=self.keyring,
                         message_ids=chunk,
                         return_address=self.settings.print_return_address,
                         web_address=self.settings.base_url,
@@ -127,26 +127,26 @@ class PrintLane:
             raise
 
     def _add(
-        self, writer, item: LetterToPrint, batch: BatchToPrint, opened: _OpenedAttachments
+        self, writer, item: MessageToPrint, batch: BatchToPrint, opened: _OpenedAttachments
     ) -> Exclusion | None:
         """Render one letter into the batch; a letter that cannot be rendered stays out, alone."""
-        assert item.letter is not None
+        assert item.message is not None
         try:
             attachments = [opened.read(blob) for blob in item.blobs]
         except IntegrityFailure:
             return Exclusion("failed", rules.ATTACHMENT_FAILED, True)
         try:
-            rendered = render_letter(item.letter, attachments, created_at=batch.created_at)
+            rendered = render_message(item.message, attachments, created_at=batch.created_at)
         except RenderError as exc:
             log.warning("letter not renderable", message_id=str(item.message_id), error=str(exc))
             return Exclusion("failed", rules.NOT_RENDERED, True)
-        letter = item.letter
+        message = item.message
         writer.add(
             PrintItem(
-                letter.message_id,
-                letter.sender_name,
-                letter.sender_reference,
-                list(letter.address_lines),
+                message.message_id,
+                message.sender_name,
+                message.sender_reference,
+                list(message.address_lines),
                 rendered.pages,
             ),
             rendered.pdf,
@@ -178,7 +178,7 @@ class _OpenedAttachments:
     def read(self, blob: Blob) -> bytes:
         if blob.id in self.kept:
             return self.kept[blob.id]
-        data = read_blob(self.keyring, self.blobs, blob)
+        data = read_blob(self.keyring, self.blobs, blob=blob)
         if self.size + len(data) <= ATTACHMENT_CACHE_BYTES:
             self.kept[blob.id] = data
             self.size += len(data)

@@ -66,7 +66,7 @@ class RenderError(Exception):
 
 
 @dataclass(frozen=True)
-class LetterForPrint:
+class MessageForPrint:
     message_id: uuid.UUID
     sender_name: str
     sender_reference: str
@@ -82,11 +82,11 @@ class LetterForPrint:
     web_address: str  # where the citizen reads post digitally
 
     def __repr__(self) -> str:  # never the address or the content, not even in a failing assertion
-        return f"LetterForPrint({self.message_id})"
+        return f"MessageForPrint({self.message_id})"
 
 
 @dataclass(frozen=True)
-class RenderedLetter:
+class RenderedMessage:
     pdf: bytes
     pages: int
 
@@ -95,17 +95,17 @@ def dutch_date(day: date) -> str:
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
-def render_letter(
-    letter: LetterForPrint, attachments: Sequence[bytes], *, created_at: datetime
-) -> RenderedLetter:
-    """The letter's PDF. `created_at` is the document's date: the same letter renders to the same bytes,
-    so a batch written again after a crash holds the same files."""
+def render_message(
+    message: MessageForPrint, attachments: Sequence[bytes], *, created_at: datetime
+) -> RenderedMessage:
+    """The message's PDF for print. `created_at` is the document's date: the same message renders to the
+    same bytes, so a batch written again after a crash holds the same files."""
     try:
-        document = _Letter(letter)
+        document = _Document(message)
         document.set_creation_date(created_at)
-        _address_page(document, letter)
+        _address_page(document, message)
         document.add_page()
-        _letter_pages(document, letter)
+        _message_pages(document, message)
         return _with_attachments(bytes(document.output()), attachments)
     except RenderError:
         raise
@@ -113,15 +113,15 @@ def render_letter(
         raise RenderError(f"{type(exc).__name__} while laying out the letter") from exc
 
 
-class _Letter(FPDF):
-    def __init__(self, letter: LetterForPrint) -> None:
+class _Document(FPDF):
+    def __init__(self, message: MessageForPrint) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.core_fonts_encoding = ENCODING
-        self.letter = letter
+        self.message = message
         self.set_margins(LEFT, TOP, RIGHT)
         self.set_auto_page_break(True, margin=BOTTOM)
-        self.set_title(printable(letter.subject))
-        self.set_author(printable(letter.sender_name))
+        self.set_title(printable(message.subject))
+        self.set_author(printable(message.sender_name))
         self.set_creator("Postvak")
 
     def footer(self) -> None:
@@ -129,16 +129,16 @@ class _Letter(FPDF):
             return
         self.set_font(FONT, size=7.5)
         self.set_text_color(90)
-        reference = printable(self.letter.sender_reference)
+        reference = printable(self.message.sender_reference)
         self.text(
             LEFT,
             self.h - 12,
-            f"Kenmerk {reference}  ·  bericht {self.letter.message_id}  ·  pagina {self.page_no() - 1}",
+            f"Kenmerk {reference}  ·  bericht {self.message.message_id}  ·  pagina {self.page_no() - 1}",
         )
         self.set_text_color(0)
 
 
-def _address_page(pdf: _Letter, letter: LetterForPrint) -> None:
+def _address_page(pdf: _Document, message: MessageForPrint) -> None:
     pdf.add_page()
     pdf.set_font(FONT, "B", 16)
     pdf.text(WINDOW_X, TOP + 5, "Postvak")
@@ -146,7 +146,7 @@ def _address_page(pdf: _Letter, letter: LetterForPrint) -> None:
     pdf.text(WINDOW_X, TOP + 10.5, "Een bericht uit uw digitale brievenbus, op papier")
     # Return address: one line, shrunk rather than wrapped so that it stays above the window's address.
     size = 7.0
-    text = printable(letter.return_address)
+    text = printable(message.return_address)
     pdf.set_font(FONT, "U", size)
     while pdf.get_string_width(text) > WINDOW_WIDTH and size > 5:
         size -= 0.5
@@ -154,15 +154,15 @@ def _address_page(pdf: _Letter, letter: LetterForPrint) -> None:
     pdf.text(WINDOW_X, RETURN_Y + 2.5, text)
     with _margins(pdf, WINDOW_X, pdf.w - WINDOW_X - WINDOW_WIDTH):
         pdf.set_y(WINDOW_Y)
-        for line in letter.address_lines:
+        for line in message.address_lines:
             paragraph(pdf, line, Style(size=10), line_height=4.5, keep_spaces=True)  # "1234 AB  PLACE"
     with _margins(pdf, ASIDE_X, RIGHT):
         pdf.set_y(WINDOW_Y)
         for label, value, size in (
-            ("Afzender", letter.sender_name, 8.5),
-            ("Datum", dutch_date(letter.sent_on), 8.5),
-            ("Kenmerk", letter.sender_reference, 8.5),
-            ("Berichtnummer", str(letter.message_id), 7.5),
+            ("Afzender", message.sender_name, 8.5),
+            ("Datum", dutch_date(message.sent_on), 8.5),
+            ("Kenmerk", message.sender_reference, 8.5),
+            ("Berichtnummer", str(message.message_id), 7.5),
         ):
             paragraph(pdf, label, Style(emphasis="B", size=8), line_height=4)
             paragraph(pdf, value, Style(size=size), line_height=4)
@@ -171,9 +171,9 @@ def _address_page(pdf: _Letter, letter: LetterForPrint) -> None:
         pdf.set_y(110)
         paragraph(
             pdf,
-            f"Dit is de papieren versie van een bericht dat {letter.sender_name} u via Postvak heeft "
+            f"Dit is de papieren versie van een bericht dat {message.sender_name} u via Postvak heeft "
             "gestuurd; de brief zelf volgt op de volgende bladzijden. Met een account op Postvak leest u uw "
-            f"post voortaan digitaal, op {letter.web_address}.",
+            f"post voortaan digitaal, op {message.web_address}.",
             Style(size=9),
             line_height=4.5,
         )
@@ -190,41 +190,41 @@ def _margins(pdf: FPDF, left: float, right: float) -> Iterator[None]:
         pdf.set_right_margin(RIGHT)
 
 
-def _letter_pages(pdf: _Letter, letter: LetterForPrint) -> None:
-    paragraph(pdf, letter.sender_name, Style(emphasis="B", size=12), line_height=6)
+def _message_pages(pdf: _Document, message: MessageForPrint) -> None:
+    paragraph(pdf, message.sender_name, Style(emphasis="B", size=12), line_height=6)
     pdf.ln(2)
-    facts = [("Datum", dutch_date(letter.sent_on)), ("Kenmerk", letter.sender_reference)]
-    if letter.due_date:
-        facts.append(("Uiterlijk", dutch_date(letter.due_date)))
+    facts = [("Datum", dutch_date(message.sent_on)), ("Kenmerk", message.sender_reference)]
+    if message.due_date:
+        facts.append(("Uiterlijk", dutch_date(message.due_date)))
     for label, value in facts:
         pdf.set_font(FONT, "B", 9)
         pdf.text(LEFT, pdf.get_y() + 3.2, label)
         with _margins(pdf, LEFT + 22, RIGHT):
             paragraph(pdf, value, Style(size=9), line_height=4.5)
     pdf.ln(5)
-    paragraph(pdf, letter.subject, Style(emphasis="B", size=13), line_height=6.5)
+    paragraph(pdf, message.subject, Style(emphasis="B", size=13), line_height=6.5)
     pdf.ln(3)
-    _Body(pdf).render(letter.body)
-    if letter.action_kind or letter.due_date:
-        _action(pdf, letter)
+    _Body(pdf).render(message.body)
+    if message.action_kind or message.due_date:
+        _action(pdf, message)
 
 
-def _action(pdf: _Letter, letter: LetterForPrint) -> None:
+def _action(pdf: _Document, message: MessageForPrint) -> None:
     pdf.ln(4)
     paragraph(pdf, "Wat wordt er van u gevraagd?", Style(emphasis="B", size=BODY_SIZE + 0.5), line_height=6)
     top, page = pdf.get_y(), pdf.page_no()
     pdf.ln(1.5)
     with _margins(pdf, LEFT + 4, RIGHT):
-        if letter.action_kind:
-            name = ACTION_NAMES.get(letter.action_kind, letter.action_kind)
-            label = letter.action_label or ""
+        if message.action_kind:
+            name = ACTION_NAMES.get(message.action_kind, message.action_kind)
+            label = message.action_label or ""
             paragraph(
                 pdf, f"{name}: {label}" if label and label != name else name, PLAIN.bold(), line_height=LINE
             )
-            if letter.action_url:
-                paragraph(pdf, letter.action_url, line_height=LINE)
-        if letter.due_date:
-            paragraph(pdf, f"Uiterlijk op {dutch_date(letter.due_date)}", line_height=LINE)
+            if message.action_url:
+                paragraph(pdf, message.action_url, line_height=LINE)
+        if message.due_date:
+            paragraph(pdf, f"Uiterlijk op {dutch_date(message.due_date)}", line_height=LINE)
     pdf.ln(1.5)
     if pdf.page_no() == page:  # a bar beside the box, when it kept to one page
         pdf.set_draw_color(120)
@@ -235,7 +235,7 @@ def _action(pdf: _Letter, letter: LetterForPrint) -> None:
 class _Body:
     """Walks markdown-it's tokens: inline text gathers in a Flow, each block end lays it out."""
 
-    def __init__(self, pdf: _Letter) -> None:
+    def __init__(self, pdf: _Document) -> None:
         self.pdf = pdf
         self.flow = Flow(pdf)
         self.bold = self.italic = False
@@ -353,9 +353,9 @@ class _Body:
         self.flow.add(self._style(mono=mono), text)
 
 
-def _with_attachments(letter_pdf: bytes, attachments: Sequence[bytes]) -> RenderedLetter:
+def _with_attachments(message_pdf: bytes, attachments: Sequence[bytes]) -> RenderedMessage:
     """Append each attachment's pages; saved with a deterministic /ID, so equal input gives equal bytes."""
-    with pikepdf.open(io.BytesIO(letter_pdf)) as document:
+    with pikepdf.open(io.BytesIO(message_pdf)) as document:
         opened = []
         try:
             for data in attachments:
@@ -364,7 +364,7 @@ def _with_attachments(letter_pdf: bytes, attachments: Sequence[bytes]) -> Render
                 document.pages.extend(source.pages)
             out = io.BytesIO()
             document.save(out, deterministic_id=True, compress_streams=True)
-            return RenderedLetter(out.getvalue(), len(document.pages))
+            return RenderedMessage(out.getvalue(), len(document.pages))
         finally:
             for source in opened:
                 source.close()

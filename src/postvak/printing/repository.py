@@ -26,7 +26,7 @@ def _chunks(ids: Iterable[uuid.UUID]) -> Iterable[list[uuid.UUID]]:
         yield ordered[start : start + _CHUNK]
 
 
-class LetterFacts(NamedTuple):
+class MessageFacts(NamedTuple):
     sender_id: uuid.UUID
     mailbox_id: uuid.UUID
     recipient_type: str
@@ -34,10 +34,10 @@ class LetterFacts(NamedTuple):
     paper_fallback: str
 
     def __repr__(self) -> str:  # never the BSN, not even in a traceback
-        return f"LetterFacts(sender_id={self.sender_id}, mailbox_id={self.mailbox_id})"
+        return f"MessageFacts(sender_id={self.sender_id}, mailbox_id={self.mailbox_id})"
 
 
-def letter_facts(session: Session, message_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, LetterFacts]:
+def message_facts(session: Session, message_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, MessageFacts]:
     """What deciding about printing needs to know of each letter that exists."""
     found = {}
     for chunk in _chunks(message_ids):
@@ -53,7 +53,7 @@ def letter_facts(session: Session, message_ids: Iterable[uuid.UUID]) -> dict[uui
             .join(Mailbox, Mailbox.id == Message.mailbox_id)
             .where(Message.id.in_(chunk))
         )
-        found.update({row[0]: LetterFacts(*row[1:]) for row in session.execute(query)})
+        found.update({row[0]: MessageFacts(*row[1:]) for row in session.execute(query)})
     return found
 
 
@@ -154,7 +154,7 @@ def set_pages(session: Session, pages: dict[uuid.UUID, int]) -> None:
         session.execute(update(PrintRecord), rows)
 
 
-def letters_for_print(
+def messages_for_print(
     session: Session, message_ids: Sequence[uuid.UUID]
 ) -> list[tuple[Message, str, str, str]]:
     """(letter, sender name, recipient type, recipient value) per letter, in id order."""

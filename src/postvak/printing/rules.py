@@ -9,7 +9,7 @@ from postvak.messages.rules import ALLOWED
 
 PRINTED_EVENT = "fallback-printed"
 NOT_PRINTED_EVENT = "fallback-not-printed"  # quiet: the status stays, the detail says why
-MAX_BATCH_LETTERS = 500  # a batch renders in well under the worker's lease (about 5 ms a letter)
+MAX_BATCH_MESSAGES = 500  # a batch renders in well under the worker's lease (about 5 ms a letter)
 
 NO_ADDRESS = "not printed: the address register has no postal address for the recipient"
 NOT_RENDERED = "not printed: the letter could not be laid out for print"
@@ -36,5 +36,5 @@ def why_not_printable(*, status: str | None, paper_fallback: str) -> str | None:
     return None
 
 
-def batches(items: Sequence[T], size: int = MAX_BATCH_LETTERS) -> list[list[T]]:
+def batches(items: Sequence[T], size: int = MAX_BATCH_MESSAGES) -> list[list[T]]:
     return [list(items[start : start + size]) for start in range(0, len(items), size)]

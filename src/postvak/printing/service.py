@@ -2,10 +2,10 @@
 
 How a letter is printed exactly once, whatever crashes when:
 
-1. `print_letters` (called in a transaction of its caller: a job, a flow) writes a print
+1. `print_messages` (called in a transaction of its caller: a job, a flow) writes a print
    record per letter. Its primary key is the letter id, so a letter is claimed once, also
    when two workers ask at the same time; a second request for a letter already claimed or
-   printed changes nothing. Claimed letters go into a batch (at most MAX_BATCH_LETTERS) with
+   printed changes nothing. Claimed letters go into a batch (at most MAX_BATCH_MESSAGES) with
    an id of its own and a `print-batch` job — all in the caller's transaction: committed
    before anything is rendered, or not at all.
 2. The `print-batch` job (jobs.PrintLane) renders the batch's letters into the provider's
@@ -18,14 +18,14 @@ How a letter is printed exactly once, whatever crashes when:
 4. The provider hands the batch over atomically and remembers that it did (the filesystem
    provider: one rename of a complete folder, and a ledger entry written before it), so
    asking it again for that batch id never hands over a second copy.
-5. `record_printed` then gives each letter of the batch `fallback-printed`, in the same
+5. `mark_batch_printed` then gives each letter of the batch `fallback-printed`, in the same
    transaction that finishes the job; a record leaves `claimed` once, so a rerun of this step
    records nothing twice.
 
 A crash before 3 renders again; between 3 and 4 renders the fixed content again; between 4
 and 5 the provider answers that the batch is handed over, and only 5 is done. A letter
 without an address in the register gets `fallback-not-printed` (once, with the reason) and
-waits: the operator sees it (`postvak print waiting`) and `print_waiting_letters` tries it
+waits: the operator sees it (`postvak print waiting`) and `print_waiting_messages` tries it
 again once the register has its address.
 """
 
@@ -48,12 +48,12 @@ from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
 from postvak.kit.ids import new_id, parse_id
 from postvak.messages import history
-from postvak.messages import rules as letter_rules
+from postvak.messages import rules as message_rules
 from postvak.messages.service import open_body
 from postvak.printing import repository, rules
-from postvak.printing.render import LetterForPrint
+from postvak.printing.render import MessageForPrint
 
-PRINT_LETTERS_JOB = "print-letters"
+PRINT_MESSAGES_JOB = "print-letters"
 PRINT_BATCH_JOB = "print-batch"
 _DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
 
@@ -62,30 +62,30 @@ log = structlog.get_logger("postvak.printing")
 
 @dataclass
 class PrintRequest:
-    """What `print_letters` did with each letter asked for."""
+    """What `print_messages` did with each message asked for."""
 
     batches: list[uuid.UUID] = field(default_factory=list)
     claimed: list[uuid.UUID] = field(default_factory=list)
     waiting_for_address: list[uuid.UUID] = field(default_factory=list)
-    not_printed: dict[uuid.UUID, str] = field(default_factory=dict)  # why each other letter is not printed
+    not_printed: dict[uuid.UUID, str] = field(default_factory=dict)  # why each other message is not printed
 
 
-def print_letters(
-    session: Session, *, message_ids: Sequence[uuid.UUID], batch_size: int = rules.MAX_BATCH_LETTERS
+def print_messages(
+    session: Session, *, message_ids: Sequence[uuid.UUID], batch_size: int = rules.MAX_BATCH_MESSAGES
 ) -> PrintRequest:
-    """Claim these letters for print and queue their batches (of `batch_size` at most); in the caller's
+    """Claim these messages for print and queue their batches (of `batch_size` at most); in the caller's
     transaction.
 
-    A letter is claimed when its history allows `fallback-printed`, its sender did not choose
+    A message is claimed when its history allows `fallback-printed`, its sender did not choose
     `never`, and the register has its recipient's address. Without an address it waits (and
-    its sender sees why). Letters claimed, printed or left out before are not touched again.
+    its sender sees why). Messages claimed, printed or left out before are not touched again.
     """
     outcome = PrintRequest()
     now = clock.now()
-    facts = repository.letter_facts(session, message_ids)
+    facts = repository.message_facts(session, message_ids)
     states = repository.record_states(session, facts)
     histories = history.events_of(session, message_ids=sorted(facts))
-    known = addresses.envelope_addresses(
+    known = addresses.find_envelope_addresses(
         session, bsns=[f.recipient_value for f in facts.values() if f.recipient_type == "BSN"]
     )
     to_claim: list[uuid.UUID] = []
@@ -94,7 +94,7 @@ def print_letters(
     for message_id in sorted(set(message_ids)):
         fact = facts.get(message_id)
         state = states.get(message_id)
-        status = letter_rules.current_status(e.type for e in histories.get(message_id, []))
+        status = message_rules.current_status(e.type for e in histories.get(message_id, []))
         if fact is None:
             outcome.not_printed[message_id] = "no such letter"
         elif state is not None and state not in rules.RETRIED_STATES:
@@ -187,7 +187,7 @@ def _record(message_id, fact, state: str, now: datetime, *, batch_id=None, detai
 
 def _add_events(
     session: Session,
-    letters_and_senders: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    messages_and_senders: Sequence[tuple[uuid.UUID, uuid.UUID]],
     now: datetime,
     detail: str | None,
     event: str = rules.NOT_PRINTED_EVENT,
@@ -197,7 +197,7 @@ def _add_events(
         session,
         events=[
             history.Event(message_id, sender_id, event, now, detail)
-            for message_id, sender_id in letters_and_senders
+            for message_id, sender_id in messages_and_senders
         ],
     )
     return [e.message_id for e in added]
@@ -223,15 +223,15 @@ class Exclusion:
 
 
 @dataclass(frozen=True)
-class LetterToPrint:
+class MessageToPrint:
     message_id: uuid.UUID
-    letter: LetterForPrint | None
+    message: MessageForPrint | None  # None: it stays out (exclusion)
     blobs: list[Blob]
     exclusion: Exclusion | None = None
 
 
-def batch_to_print(session: Session, *, batch_id: uuid.UUID) -> BatchToPrint | None:
-    """The batch's letters still to print; None when the batch is done (or unknown)."""
+def find_batch_to_print(session: Session, *, batch_id: uuid.UUID) -> BatchToPrint | None:
+    """The batch's messages still to print; None when the batch is done (or unknown)."""
     batch = repository.get_batch(session, batch_id)
     if batch is None or batch.state not in ("open", "closed"):
         return None
@@ -239,28 +239,30 @@ def batch_to_print(session: Session, *, batch_id: uuid.UUID) -> BatchToPrint | N
     return BatchToPrint(batch.id, clock.as_utc(batch.created_at), ids)
 
 
-def letters_to_print(
+def open_messages_to_print(
     session: Session,
-    keyring: KeyRing,
     *,
+    keyring: KeyRing,
     message_ids: Sequence[uuid.UUID],
     return_address: str,
     web_address: str,
-) -> list[LetterToPrint]:
-    """Each letter as it will be printed (body opened), or why it must now stay out of its batch."""
-    rows = repository.letters_for_print(session, message_ids)
+) -> list[MessageToPrint]:
+    """Each message as it will be printed (body opened), or why it must now stay out of its batch."""
+    rows = repository.messages_for_print(session, message_ids)
     ids = [message.id for message, *_ in rows]
     histories = history.events_of(session, message_ids=ids)
-    known = addresses.envelope_addresses(session, bsns=[value for *_, kind, value in rows if kind == "BSN"])
+    known = addresses.find_envelope_addresses(
+        session, bsns=[value for *_, kind, value in rows if kind == "BSN"]
+    )
     blobs = repository.attachment_blobs(session, ids)
     found = []
     for message, sender_name, kind, value in rows:
-        status = letter_rules.current_status(e.type for e in histories[message.id])
+        status = message_rules.current_status(e.type for e in histories[message.id])
         if reason := rules.why_not_printable(status=status, paper_fallback=message.paper_fallback):
-            found.append(LetterToPrint(message.id, None, [], Exclusion("left-out", reason, False)))
+            found.append(MessageToPrint(message.id, None, [], Exclusion("left-out", reason, False)))
         elif kind != "BSN" or value not in known:
             found.append(
-                LetterToPrint(message.id, None, [], Exclusion("waiting-address", rules.NO_ADDRESS, True))
+                MessageToPrint(message.id, None, [], Exclusion("waiting-address", rules.NO_ADDRESS, True))
             )
         else:
             found.append(
@@ -279,12 +281,12 @@ def letters_to_print(
 
 def _to_print(
     keyring, message, sender_name, address_lines, blobs, return_address, web_address
-) -> LetterToPrint:
+) -> MessageToPrint:
     try:
         body = open_body(keyring, message=message)
     except Problem:
-        return LetterToPrint(message.id, None, [], Exclusion("failed", rules.BODY_FAILED, True))
-    letter = LetterForPrint(
+        return MessageToPrint(message.id, None, [], Exclusion("failed", rules.BODY_FAILED, True))
+    for_print = MessageForPrint(
         message_id=message.id,
         sender_name=sender_name,
         sender_reference=message.sender_reference,
@@ -299,7 +301,7 @@ def _to_print(
         return_address=return_address,
         web_address=web_address,
     )
-    return LetterToPrint(message.id, letter, list(blobs))
+    return MessageToPrint(message.id, for_print, list(blobs))
 
 
 def _dutch_date(moment: datetime) -> date:
@@ -325,16 +327,16 @@ def close_batch(session: Session, *, batch_id: uuid.UUID, exclusions: Mapping[uu
 
 
 def _tell(session: Session, message_ids: Sequence[uuid.UUID], now: datetime, detail: str) -> None:
-    facts = repository.letter_facts(session, message_ids)
+    facts = repository.message_facts(session, message_ids)
     _add_events(session, [(m, facts[m].sender_id) for m in message_ids], now, detail)
 
 
-def record_printed(
+def mark_batch_printed(
     session: Session, *, batch_id: uuid.UUID, pages: Mapping[uuid.UUID, int]
 ) -> list[uuid.UUID]:
-    """The batch was handed over with these letters (id → page count): each gets `fallback-printed`, once.
+    """The batch was handed over with these messages (id → page count): each gets `fallback-printed`, once.
 
-    Returns the letters recorded now (none when this step already ran).
+    Returns the messages recorded now (none when this step already ran).
     """
     now = clock.now()
     batch = repository.get_batch(session, batch_id)
@@ -342,7 +344,7 @@ def record_printed(
         return []
     moved = repository.set_records(session, batch_id, list(pages), now, state="printed")
     repository.set_pages(session, {m: pages[m] for m in moved})
-    facts = repository.letter_facts(session, moved)
+    facts = repository.message_facts(session, moved)
     added = _add_events(
         session, [(m, facts[m].sender_id) for m in sorted(moved)], now, None, rules.PRINTED_EVENT
     )
@@ -368,7 +370,7 @@ def record_printed(
 
 
 @dataclass(frozen=True)
-class UnprintedLetter:
+class UnprintedMessage:
     message_id: uuid.UUID
     sender_name: str
     sender_reference: str
@@ -377,20 +379,20 @@ class UnprintedLetter:
     since: datetime
 
 
-def letters_not_printed(session: Session, *, limit: int = 1000) -> list[UnprintedLetter]:
-    """Letters asked to be printed that are not: waiting for an address, or failed; oldest first."""
+def list_messages_not_printed(session: Session, *, limit: int = 1000) -> list[UnprintedMessage]:
+    """Messages asked to be printed that are not: waiting for an address, or failed; oldest first."""
     return [
-        UnprintedLetter(r.message_id, name, reference, r.state, r.detail, clock.as_utc(r.requested_at))
+        UnprintedMessage(r.message_id, name, reference, r.state, r.detail, clock.as_utc(r.requested_at))
         for r, name, reference in repository.not_printed(session, rules.RETRIED_STATES, limit)
     ]
 
 
-def print_waiting_letters(session: Session, *, limit: int = rules.MAX_BATCH_LETTERS * 10) -> PrintRequest:
-    """Ask again for the letters that waited for an address or failed (after an import, a repair)."""
-    return print_letters(session, message_ids=repository.ids_in_states(session, rules.RETRIED_STATES, limit))
+def print_waiting_messages(session: Session, *, limit: int = rules.MAX_BATCH_MESSAGES * 10) -> PrintRequest:
+    """Ask again for the messages that waited for an address or failed (after an import, a repair)."""
+    return print_messages(session, message_ids=repository.ids_in_states(session, rules.RETRIED_STATES, limit))
 
 
-def print_letters_job(session: Session, payload: dict) -> None:
+def print_requested_messages(session: Session, payload: dict) -> None:
     """The `print-letters` job: `{"messageIds": [...]}`, as flows queue it."""
     ids = [parse_id(str(value)) for value in payload.get("messageIds", [])]
-    print_letters(session, message_ids=[i for i in ids if i is not None])
+    print_messages(session, message_ids=[i for i in ids if i is not None])

@@ -33,7 +33,7 @@ def register_sender(session: Session, *, name: str, oin: str, kind: str) -> Send
     return sender
 
 
-def issue_api_key(session: Session, sender_id: uuid.UUID) -> IssuedKey:
+def issue_api_key(session: Session, *, sender_id: uuid.UUID) -> IssuedKey:
     if repository.get_sender(session, sender_id) is None:
         raise NotFound("no organisation with this id")
     key = rules.new_api_key()
@@ -48,19 +48,19 @@ def issue_api_key(session: Session, sender_id: uuid.UUID) -> IssuedKey:
     return IssuedKey(row.id, key)
 
 
-def revoke_api_key(session: Session, key_id: uuid.UUID) -> None:
+def revoke_api_key(session: Session, *, key_id: uuid.UUID) -> None:
     if not repository.revoke_key(session, key_id, clock.now()):
         raise NotFound("no active API key with this id")
 
 
-def set_sender_status(session: Session, sender_id: uuid.UUID, status: str) -> None:
+def set_sender_status(session: Session, *, sender_id: uuid.UUID, status: str) -> None:
     if status not in rules.STATUSES:
         raise ValidationFailed(f"status must be one of: {', '.join(rules.STATUSES)}")
     if not repository.set_status(session, sender_id, status):
         raise NotFound("no organisation with this id")
 
 
-def authenticate(session: Session, authorization: str | None) -> Sender:
+def authenticate_sender(session: Session, *, authorization: str | None) -> Sender:
     """The active sender behind an `Authorization: Bearer <apiKey>` header."""
     scheme, _, key = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
@@ -75,8 +75,8 @@ def authenticate(session: Session, authorization: str | None) -> Sender:
     return sender
 
 
-def sender_name(session: Session, sender_id: uuid.UUID) -> str:
-    """The organisation's name as citizens see it on their letters."""
+def read_sender_name(session: Session, *, sender_id: uuid.UUID) -> str:
+    """The organisation's name as citizens see it on their messages."""
     sender = repository.get_sender(session, sender_id)
     if sender is None:
         raise NotFound("no organisation with this id")
@@ -87,9 +87,9 @@ def sender_name(session: Session, sender_id: uuid.UUID) -> str:
 
 
 def set_unread_reminder_days(
-    session: Session, sender_id: uuid.UUID, message_type: str, days: int
+    session: Session, *, sender_id: uuid.UUID, message_type: str, days: int
 ) -> MessageTypeSettingOut:
-    """From now on, unread letters of this type are reminded after `days` days instead of the default."""
+    """From now on, unread messages of this type are reminded after `days` days instead of the default."""
     if problem := rules.message_type_problem(message_type):
         raise ValidationFailed(f"messageType: {problem}")
     if problem := rules.unread_reminder_days_problem(days):
@@ -98,20 +98,20 @@ def set_unread_reminder_days(
     return _setting_view(row)
 
 
-def list_message_type_settings(session: Session, sender_id: uuid.UUID) -> MessageTypeSettingsOut:
+def list_message_type_settings(session: Session, *, sender_id: uuid.UUID) -> MessageTypeSettingsOut:
     rows = repository.message_type_settings(session, sender_id)
     return MessageTypeSettingsOut(message_types=[_setting_view(row) for row in rows])
 
 
-def remove_message_type_setting(session: Session, sender_id: uuid.UUID, message_type: str) -> None:
-    """Letters of this type go back to the default reminder."""
+def remove_message_type_setting(session: Session, *, sender_id: uuid.UUID, message_type: str) -> None:
+    """Messages of this type go back to the default reminder."""
     if problem := rules.message_type_problem(message_type):
         raise ValidationFailed(f"messageType: {problem}")
     if not repository.remove_message_type_setting(session, sender_id, message_type):
         raise NotFound("messageType: this organisation has no setting for this message type")
 
 
-def unread_reminder_days(
+def find_unread_reminder_days(
     session: Session, *, keys: Iterable[tuple[uuid.UUID, str | None]]
 ) -> dict[tuple[uuid.UUID, str], int]:
     """The reminder days set for those (sender, message type) pairs that have a setting; the others are

@@ -55,14 +55,14 @@ def run_delivery(
 
 def _deliver(database, keyring, client, job: ClaimedJob, *, source: str, jitter) -> Outcome:
     with database.unit_of_work(write=False) as session:
-        delivery = service.prepare_delivery(session, keyring, job=job, source=source)
+        delivery = service.load_delivery(session, keyring=keyring, job=job, source=source)
     if delivery is None:
-        log.info("webhook dropped", job_id=job.id, endpoint_id=str(service.endpoint_of(job)))
+        log.info("webhook dropped", job_id=job.id, endpoint_id=str(service.read_endpoint_id(job)))
         with database.unit_of_work() as session:
             return service.drop_delivery(session, job=job, now=clock.now())
-    answer = service.deliver(delivery, client=client, now=clock.now())
+    answer = service.attempt_delivery(delivery, client=client, now=clock.now())
     with database.unit_of_work() as session:
-        outcome = service.record_attempt(
+        outcome = service.settle_attempt(
             session, delivery=delivery, answer=answer, now=clock.now(), jitter=jitter()
         )
     log.info(

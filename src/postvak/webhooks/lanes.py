@@ -51,7 +51,7 @@ from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
 from postvak.kit.netguard import GuardedClient, Policy
 from postvak.webhooks.jobs import event_source, run_delivery
-from postvak.webhooks.service import DELIVERY_JOB, Outcome, endpoint_of
+from postvak.webhooks.service import DELIVERY_JOB, Outcome, read_endpoint_id
 
 log = structlog.get_logger("postvak.webhooks")
 
@@ -137,7 +137,7 @@ class WebhookLane:
         with self._lock:
             touched = set()
             for job in claimed:
-                key = endpoint_of(job) or uuid.UUID(int=job.id)  # a bad payload is dropped alone
+                key = read_endpoint_id(job) or uuid.UUID(int=job.id)  # a bad payload is dropped alone
                 endpoint = self._endpoints.setdefault(key, _Endpoint())
                 endpoint.woken.discard(job.id)
                 if endpoint.paused_until is not None and endpoint.paused_until > now:

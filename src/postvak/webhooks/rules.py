@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-# Every status event type a letter can have or API.md names: an endpoint may ask for each. The same
+# Every status event type a message can have or API.md names: an endpoint may ask for each. The same
 # list as messages.rules.API_EVENT_TYPES (a test keeps them equal): webhooks sits below messages,
 # whose history writer plans the deliveries, so it cannot import it.
 EVENT_TYPES = (

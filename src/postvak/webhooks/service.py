@@ -35,7 +35,7 @@ DELIVERY_JOB = "webhook-delivery"
 
 
 def create_endpoint(
-    session: Session, keyring: KeyRing, *, sender_id: uuid.UUID, endpoint: WebhookEndpointIn, policy: Policy
+    session: Session, *, keyring: KeyRing, sender_id: uuid.UUID, endpoint: WebhookEndpointIn, policy: Policy
 ) -> CreatedWebhookEndpointOut:
     """Register an endpoint; its secret is in this answer and nowhere else.
 
@@ -72,7 +72,7 @@ def list_endpoints(session: Session, *, sender_id: uuid.UUID) -> WebhookEndpoint
     )
 
 
-def endpoint_view(session: Session, *, sender_id: uuid.UUID, endpoint_id: str) -> WebhookEndpointOut:
+def read_endpoint(session: Session, *, sender_id: uuid.UUID, endpoint_id: str) -> WebhookEndpointOut:
     return _view(_own(session, sender_id, endpoint_id), clock.now())
 
 
@@ -88,7 +88,7 @@ def delete_endpoint(session: Session, *, sender_id: uuid.UUID, endpoint_id: str)
 
 
 def rotate_secret(
-    session: Session, keyring: KeyRing, *, sender_id: uuid.UUID, endpoint_id: str
+    session: Session, *, keyring: KeyRing, sender_id: uuid.UUID, endpoint_id: str
 ) -> WebhookSecretOut:
     """A new secret signs from now on; the one it replaces signs beside it for ROTATION_OVERLAP.
 
@@ -195,7 +195,7 @@ def plan_deliveries(session: Session, *, events: Sequence[StatusEvent]) -> int:
         for endpoint_id, event_types in by_sender.get(e.sender_id, ())
         if rules.wants(event_types, e.type)
     ]
-    jobs.enqueue_many(session, planned)
+    jobs.enqueue_many(session, jobs=planned)
     return len(planned)
 
 
@@ -229,7 +229,8 @@ class Outcome:
     endpoint_unwell: bool = False  # no answer, 5xx, 408 or 429: its other deliveries should wait too
 
 
-def endpoint_of(job: ClaimedJob) -> uuid.UUID | None:
+def read_endpoint_id(job: ClaimedJob) -> uuid.UUID | None:
+    """The endpoint a delivery job is for; None when its payload names none."""
     payload = job.payload if isinstance(job.payload, dict) else {}
     return parse_id(payload.get("endpointId", ""))
 
@@ -237,12 +238,12 @@ def endpoint_of(job: ClaimedJob) -> uuid.UUID | None:
 _PAYLOAD = ("endpointId", "eventId", "messageId", "senderReference", "type", "at", "since")
 
 
-def prepare_delivery(session: Session, keyring: KeyRing, *, job: ClaimedJob, source: str) -> Delivery | None:
+def load_delivery(session: Session, *, keyring: KeyRing, job: ClaimedJob, source: str) -> Delivery | None:
     """The delivery of a claimed job, its body and keys ready; None when there is nothing to deliver:
     its endpoint was deleted or disabled meanwhile, or the job is not one plan_deliveries made."""
     if not isinstance(job.payload, dict) or any(not isinstance(job.payload.get(n), str) for n in _PAYLOAD):
         return None
-    endpoint_id = endpoint_of(job)
+    endpoint_id = read_endpoint_id(job)
     endpoint = repository.find_endpoint(session, endpoint_id) if endpoint_id else None
     if endpoint is None or endpoint.deleted_at is not None or endpoint.disabled_at is not None:
         return None
@@ -276,7 +277,7 @@ def prepare_delivery(session: Session, keyring: KeyRing, *, job: ClaimedJob, sou
     )
 
 
-def deliver(delivery: Delivery, *, client: GuardedClient, now: datetime) -> Answer:
+def attempt_delivery(delivery: Delivery, *, client: GuardedClient, now: datetime) -> Answer:
     """One attempt: sign with `now` as webhook-timestamp and POST through the guarded client.
 
     The same webhook-id and body on every attempt; only the timestamp and so the signature change.
@@ -287,7 +288,7 @@ def deliver(delivery: Delivery, *, client: GuardedClient, now: datetime) -> Answ
     return client.post(delivery.url, content=delivery.body, headers=headers)
 
 
-def record_attempt(
+def settle_attempt(
     session: Session, *, delivery: Delivery, answer: Answer, now: datetime, jitter: float
 ) -> Outcome:
     """Record the attempt and settle its job: finished (delivered, disabled, given up) or due again."""
@@ -354,7 +355,7 @@ def prune_deliveries(session: Session, *, before: datetime, limit: int = 10_000)
     return repository.prune_deliveries(session, before, limit)
 
 
-def rewrap_secret_keys(session: Session, keyring: KeyRing, limit: int = 500) -> int:
+def rewrap_secret_keys(session: Session, *, keyring: KeyRing, limit: int = 500) -> int:
     """Re-wrap up to `limit` endpoints' secret data keys under the active key (after `postvak keys
     rotate`); the sealed secrets stay as they are. Call again until it returns 0."""
     active = keyring.active_id
@@ -383,7 +384,7 @@ class DeliveryRecord:
     duration_ms: int
 
 
-def latest_deliveries(
+def list_latest_deliveries(
     session: Session, *, sender_id: uuid.UUID, endpoint_id: str, limit: int = 50
 ) -> list[DeliveryRecord]:
     """The endpoint's latest attempts, newest first, with what the receiver answered."""

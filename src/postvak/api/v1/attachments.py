@@ -83,13 +83,21 @@ async def upload_attachment(request: Request, sender: Sender = Depends(current_s
 
     def run() -> tuple[int, str]:
         with runtime.database.unit_of_work(write=False) as session:
-            blob = attachments.stage(session, runtime.keyring, runtime.blobs, runtime.settings, [data])
+            blob = attachments.stage_blobs(
+                session,
+                keyring=runtime.keyring,
+                store=runtime.blobs,
+                settings=runtime.settings,
+                contents=[data],
+            )
         [staged] = blob.values()
         if isinstance(staged, Problem):
             raise staged
         with runtime.database.unit_of_work() as session:
-            known = attachments.find_handle(session, sender.id, staged.id)
-            handles = attachments.attach_blobs(session, sender.id, [staged], file_name)
+            known = attachments.find_attachment_id(session, sender_id=sender.id, blob_id=staged.id)
+            handles = attachments.attach_blobs(
+                session, sender_id=sender.id, blobs=[staged], file_name=file_name
+            )
         return (200 if known else 201), str(handles[staged.id])
 
     status, attachment_id = await run_in_threadpool(run)

@@ -23,7 +23,7 @@ async def current_sender(request: Request) -> Sender:
 
     def authenticate() -> Sender:
         with runtime.database.unit_of_work(write=False) as session:
-            return senders.authenticate(session, header)
+            return senders.authenticate_sender(session, authorization=header)
 
     sender = await run_in_threadpool(authenticate)
     wait = request.app.state.rate_limiter.take(sender.id)

@@ -73,7 +73,7 @@ async def list_message_type_settings(request: Request, sender: Sender = Depends(
 
     def run() -> MessageTypeSettingsOut:
         with runtime.database.unit_of_work(write=False) as session:
-            return senders.list_message_type_settings(session, sender.id)
+            return senders.list_message_type_settings(session, sender_id=sender.id)
 
     return json_response(await run_in_threadpool(run), 200)
 
@@ -104,7 +104,7 @@ async def set_message_type_setting(
     def run() -> MessageTypeSettingOut:
         with runtime.database.unit_of_work() as session:
             return senders.set_unread_reminder_days(
-                session, sender.id, message_type, setting.unread_reminder_days
+                session, sender_id=sender.id, message_type=message_type, days=setting.unread_reminder_days
             )
 
     return json_response(await run_in_threadpool(run), 200)
@@ -131,7 +131,7 @@ async def remove_message_type_setting(
 
     def run() -> None:
         with runtime.database.unit_of_work() as session:
-            senders.remove_message_type_setting(session, sender.id, message_type)
+            senders.remove_message_type_setting(session, sender_id=sender.id, message_type=message_type)
 
     await run_in_threadpool(run)
     return Response(status_code=204)

@@ -84,7 +84,7 @@ async def create_webhook_endpoint(request: Request, sender: Sender = Depends(cur
     def run() -> CreatedWebhookEndpointOut:
         with runtime.database.unit_of_work() as session:
             return webhooks.create_endpoint(
-                session, runtime.keyring, sender_id=sender.id, endpoint=endpoint, policy=policy
+                session, keyring=runtime.keyring, sender_id=sender.id, endpoint=endpoint, policy=policy
             )
 
     return json_response(await run_in_threadpool(run), 201)
@@ -128,7 +128,7 @@ async def get_webhook_endpoint(
 
     def run() -> WebhookEndpointOut:
         with runtime.database.unit_of_work(write=False) as session:
-            return webhooks.endpoint_view(session, sender_id=sender.id, endpoint_id=endpoint_id)
+            return webhooks.read_endpoint(session, sender_id=sender.id, endpoint_id=endpoint_id)
 
     return json_response(await run_in_threadpool(run), 200)
 
@@ -182,7 +182,7 @@ async def rotate_webhook_secret(
     def run() -> WebhookSecretOut:
         with runtime.database.unit_of_work() as session:
             return webhooks.rotate_secret(
-                session, runtime.keyring, sender_id=sender.id, endpoint_id=endpoint_id
+                session, keyring=runtime.keyring, sender_id=sender.id, endpoint_id=endpoint_id
             )
 
     return json_response(await run_in_threadpool(run), 201)
