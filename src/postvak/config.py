@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
 
-    # Sender API limits; the letter limits themselves are fixed by API.md (messages/rules.py).
+    # Sender API limits; the message limits themselves are fixed by API.md (messages/rules.py).
     max_request_bytes: int = 1 * 1024 * 1024
     max_message_request_bytes: int = 32 * 1024 * 1024
     max_batch_request_bytes: int = 64 * 1024 * 1024

@@ -16,7 +16,7 @@ def load_keyring(settings: Settings, database: Database) -> KeyRing:
     Processes that start together on a fresh installation all end up with the one file that was linked
     into place first (KeyRing.load_or_create). A missing file while the database already holds sealed
     data means the file was lost, or this process looks in the wrong place (a share not mounted, a path
-    that differs per machine): a new key would seal this process's letters under a key no other process
+    that differs per machine): a new key would seal this process's messages under a key no other process
     has, and could open nothing sealed before. So that is refused, naming a key the data needs.
     """
     path = settings.resolved_key_file

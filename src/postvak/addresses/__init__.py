@@ -1,1 +1,1 @@
-"""The address register: postal addresses by BSN, for letters that go out on paper."""
+"""The address register: postal addresses by BSN, for messages that go out on paper."""

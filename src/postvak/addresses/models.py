@@ -12,7 +12,7 @@ from postvak.kit.sqltypes import UtcDateTime
 class Address(Base):
     """Where a citizen gets paper post, as loaded from the population register's extract.
 
-    Personal data: it is read only to print a letter, and never logged.
+    Personal data: it is read only to print a message, and never logged.
     """
 
     __tablename__ = "addresses"

@@ -47,7 +47,7 @@ _RISKY_KEYS = {
     "/RichMediaContent": "media",
 }
 # Values of /S (action type), /Type or /Subtype that mark active content. /URI and /GoTo
-# actions stay allowed: links to the sender's website are normal in a letter.
+# actions stay allowed: links to the sender's website are normal in a message.
 _RISKY_KINDS = {
     "/JavaScript": "javascript",
     "/Launch": "launch",
@@ -61,7 +61,7 @@ _RISKY_KINDS = {
     "/RichMediaExecute": "media",
     "/Rendition": "media",
 }
-# javascript:, file: (leaks Windows credentials) and data: links are not letters' business.
+# javascript:, file: (leaks Windows credentials) and data: links are not messages' business.
 _LINK_SCHEMES = ("https:", "http:", "mailto:", "tel:")
 
 

@@ -34,7 +34,7 @@ class EmailCode:
 def ensure_mailboxes(
     session: Session, *, recipients: set[repository.RecipientKey]
 ) -> dict[repository.RecipientKey, repository.MailboxRef]:
-    """The mailbox of every (recipient type, value), created where there was none (letters are coming)."""
+    """The mailbox of every (recipient type, value), created where there was none (messages are coming)."""
     return repository.ensure_mailboxes(session, recipients)
 
 

@@ -25,7 +25,7 @@ def text_pattern(*, multiline: bool = False, also_refused: str = "") -> str:
 SINGLE_LINE_PATTERN = text_pattern()
 MULTILINE_PATTERN = text_pattern(multiline=True)
 
-# A quick scan first: nearly all text is clean, and a letter's body may be a mebibyte long.
+# A quick scan first: nearly all text is clean, and a message's body may be a mebibyte long.
 _SUSPECT = {
     False: re.compile(rf"[{_BREAKS}{_NEVER}\ud800-\udfff]"),
     True: re.compile(rf"[{_NEVER}\ud800-\udfff]"),

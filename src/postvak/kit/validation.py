@@ -7,7 +7,7 @@ from typing import Any
 
 from postvak.kit.text import escape_controls, text_problem
 
-# A letter with a thousand bad fields must not answer with a thousand lines: the detail lists the
+# A message with a thousand bad fields must not answer with a thousand lines: the detail lists the
 # first faults, in the order of the fields, and counts the rest.
 MAX_LISTED = 20
 MAX_LISTED_CHARS = 2000

@@ -1,4 +1,4 @@
-"""Tables of letters, their attachments and their append-only status events."""
+"""Tables of messages, their attachments and their append-only status events."""
 
 import uuid
 from datetime import date, datetime
@@ -21,7 +21,7 @@ from postvak.kit.sqltypes import BigId, UtcDateTime, current_tx_seq
 
 
 class Message(Base):
-    """A letter. Its status is not a column: it is read from its events."""
+    """A message. Its status is not a column: it is read from its events."""
 
     __tablename__ = "messages"
     # Reference first: lookups are `sender_reference IN (…)` for one sender, and PostgreSQL

@@ -1,4 +1,4 @@
-"""Turns a letter's Markdown into HTML that is safe to show: no script, no handlers, no remote content."""
+"""Turns a message's Markdown into HTML that is safe to show: no script, no handlers, no remote content."""
 
 import nh3
 from markdown_it import MarkdownIt

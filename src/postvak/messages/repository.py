@@ -1,4 +1,4 @@
-"""Every query about letters, their attachments and their events."""
+"""Every query about messages, their attachments and their events."""
 
 import uuid
 from collections.abc import Iterable, Sequence
@@ -14,7 +14,7 @@ from postvak.messages.models import Message, MessageAttachment, MessageEvent
 
 
 def insert_messages(session: Session, rows: Sequence[dict]) -> set[uuid.UUID]:
-    """Insert letters whose reference is still free; returns the ids of those inserted."""
+    """Insert messages whose reference is still free; returns the ids of those inserted."""
     rows = sorted(rows, key=lambda r: r["sender_reference"])
     return insert_ignoring_conflicts(
         session, Message.__table__, rows, ["sender_reference", "sender_id"], returning="id"
@@ -24,7 +24,7 @@ def insert_messages(session: Session, rows: Sequence[dict]) -> set[uuid.UUID]:
 def stored_by_reference(
     session: Session, sender_id: uuid.UUID, references: Iterable[str]
 ) -> dict[str, tuple[uuid.UUID, str]]:
-    """sender_reference → (message id, content hash) of the sender's stored letters."""
+    """sender_reference → (message id, content hash) of the sender's stored messages."""
     refs = sorted(set(references))
     found: dict[str, tuple[uuid.UUID, str]] = {}
     for start in range(0, len(refs), 500):

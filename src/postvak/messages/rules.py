@@ -1,4 +1,4 @@
-"""Pure rules of letters: limits, plausible dates, status transitions, and the idempotency fingerprint."""
+"""Pure rules of messages: limits, plausible dates, status transitions, and the idempotency fingerprint."""
 
 import hashlib
 from collections.abc import Iterable
@@ -59,7 +59,7 @@ ALLOWED: dict[str | None, frozenset[str]] = {
 _QUIET = {"notification-failed", "reminded", "fallback-not-printed"}
 
 # What senders may see, as the API documents it: every event type above, and the ones API.md names
-# that no code raises yet (`withdrawn`: the DELETE of a scheduled letter). A status is the type of
+# that no code raises yet (`withdrawn`: the DELETE of a scheduled message). A status is the type of
 # the last event that was not quiet.
 API_EVENT_TYPES = (*EVENT_TYPES, "withdrawn")
 STATUSES = tuple(event for event in API_EVENT_TYPES if event not in _QUIET)
@@ -70,7 +70,7 @@ class InvalidTransition(ValueError):
 
 
 def status_after(status: str | None, event: str) -> str:
-    """The status once `event` happens to a letter in `status`; raises if it cannot happen."""
+    """The status once `event` happens to a message in `status`; raises if it cannot happen."""
     if event not in ALLOWED[status]:
         raise InvalidTransition(f"{event!r} cannot follow {status!r}")
     if event in _QUIET or (event == "notified" and status not in ("delivered", "notified")):
@@ -86,14 +86,14 @@ def current_status(events: Iterable[str]) -> str | None:
 
 
 def delivery_events(*, scheduled: bool, mailbox_activated: bool) -> list[str]:
-    """The events a new letter gets in the transaction that stores it."""
+    """The events a new message gets in the transaction that stores it."""
     if scheduled:
         return ["accepted", "scheduled"]
     return ["accepted", "delivered" if mailbox_activated else "unreachable"]
 
 
 def content_hash(canonical: dict) -> str:
-    """Fingerprint of a letter as sent: a retry with the same reference must match it exactly."""
+    """Fingerprint of a message as sent: a retry with the same reference must match it exactly."""
     return hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -105,10 +105,10 @@ def is_https_url(url: str) -> bool:
 
 
 # --- plausible dates and moments ------------------------------------------------------------------
-# A date from outside is checked twice. Its sanity bounds hold for every letter, a retry of one
+# A date from outside is checked twice. Its sanity bounds hold for every message, a retry of one
 # stored long ago included (the upper bounds only loosen as time passes, so a retry that was
-# accepted once is accepted again). "Not in the past" holds only for a letter not stored before:
-# a retry must keep answering with the stored letter after its dueDate or publishAt has passed.
+# accepted once is accepted again). "Not in the past" holds only for a message not stored before:
+# a retry must keep answering with the stored message after its dueDate or publishAt has passed.
 
 DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
 EARLIEST_DATE = date(2000, 1, 1)
@@ -150,7 +150,7 @@ def publish_at_problem(moment: datetime, *, now: datetime) -> str | None:
 
 
 def new_message_date_problem(*, due_date: date | None, publish_at: datetime | None, now: datetime):
-    """For a letter not stored before: (field, reason) when its dueDate lies before yesterday (Dutch
+    """For a message not stored before: (field, reason) when its dueDate lies before yesterday (Dutch
     time) or its publishAt more than a day in the past; None when both are fine."""
     today = dutch_date(now)
     yesterday = today - timedelta(days=1) if today > date.min else today

@@ -1,4 +1,4 @@
-"""API models of letters: what senders send and what they read back."""
+"""API models of messages: what senders send and what they read back."""
 
 from __future__ import annotations
 
@@ -154,7 +154,7 @@ PUBLISH_AT = Field(
 )
 
 
-# Examples of the document, one letter throughout (a test BSN: it passes the elfproef, no one has it).
+# Examples of the document, one message throughout (a test BSN: it passes the elfproef, no one has it).
 ID_EXAMPLE = "0193a1c2-7d4e-7b7a-9c1d-2f3e4a5b6c7d"
 ATTACHMENT_ID_EXAMPLE = "0193a1c2-8f10-7c3b-a2d4-5e6f7a8b9c0d"
 RECIPIENT_EXAMPLE = {"type": "BSN", "value": "999993653"}
@@ -301,7 +301,7 @@ def _about(description: str, examples: list[Any]) -> dict[str, Any]:
     return {"description": description, "examples": examples}
 
 
-# What a letter says, in the same words where it is sent and where it is read back.
+# What a message says, in the same words where it is sent and where it is read back.
 RECIPIENT = _about("Who receives the letter: a citizen, by BSN.", [RECIPIENT_EXAMPLE])
 SENDER_REFERENCE = _about(
     "The sender's own reference, unique per sender: a retry with the same reference and "

@@ -1,4 +1,4 @@
-"""The words of the notifications that tell a citizen a letter arrived: e-mail (text and HTML) and SMS."""
+"""The words of the notifications that tell a citizen a message arrived: e-mail (text and HTML) and SMS."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ _BUTTON += "text-decoration:none;border-radius:4px;font-weight:bold"
 
 @dataclass(frozen=True)
 class Notice:
-    """One notification about one letter."""
+    """One notification about one message."""
 
     reason: str  # "new", "unread" (still unread after N days) or "due-date" (the last reminder)
     summary: MessageSummary
@@ -143,7 +143,7 @@ def digest_mail(
     inbox_link: str,
     settings_link: str,
 ) -> OutgoingMail:
-    """One e-mail a day for the letters that ask nothing; an empty digest is a mistake of the caller."""
+    """One e-mail a day for the messages that ask nothing; an empty digest is a mistake of the caller."""
     if not entries:
         raise ValueError("a digest needs at least one letter")
     language = _language(language)

@@ -76,7 +76,7 @@ class _Lane:
 
     def decide(self, claimed: list[ClaimedJob]) -> list[Prepared]:
         """The batch decided together; if that raises, each job alone, and one that still raises
-        fails alone (a payload that is not what it should be, a letter that cannot be read)."""
+        fails alone (a payload that is not what it should be, a message that cannot be read)."""
         try:
             with self.database.unit_of_work(write=False) as session:
                 return service.decide_notifications(

@@ -1,4 +1,4 @@
-"""The record of every notification sent: one row per (letter, reason, channel), so none goes out twice."""
+"""The record of every notification sent: one row per (message, reason, channel), so none goes out twice."""
 
 import uuid
 from datetime import datetime
@@ -12,7 +12,7 @@ from postvak.kit.sqltypes import UtcDateTime
 
 class Notification(Base):
     """A notification handed to its channel: an e-mail the SMTP server accepted (reference: its
-    Message-ID, shared by the letters of one digest) or a text message the SMS provider accepted
+    Message-ID, shared by the messages of one digest) or a text message the SMS provider accepted
     (reference: the provider's id, matched against its delivery report)."""
 
     __tablename__ = "notifications"

@@ -1,4 +1,4 @@
-"""Every query of notifications: what a job needs to know about its letters, and the record of sends."""
+"""Every query of notifications: what a job needs to know about its messages, and the record of sends."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def _messages_query():
 
 
 def message_states(session: Session, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, MessageState]:
-    """The delivered letters among `message_ids` whose mailbox has an account, with their readers."""
+    """The delivered messages among `message_ids` whose mailbox has an account, with their readers."""
     if not message_ids:
         return {}
     rows = list(session.execute(_messages_query().where(Message.id.in_(list(message_ids)))))
@@ -137,7 +137,7 @@ def _state(row, reader: Reader) -> MessageState:
 
 
 def digest_messages(session: Session, mailbox_id: uuid.UUID, now: datetime, limit: int) -> list[MessageState]:
-    """Unread letters of the mailbox that ask nothing and were not notified yet, oldest first."""
+    """Unread messages of the mailbox that ask nothing and were not notified yet, oldest first."""
     reader = reader_of_mailbox(session, mailbox_id)
     if reader is None:
         return []
@@ -163,7 +163,7 @@ def digest_messages(session: Session, mailbox_id: uuid.UUID, now: datetime, limi
 
 
 def sent_notifications(session: Session, message_ids: Sequence[uuid.UUID]) -> set[tuple[uuid.UUID, str, str]]:
-    """(letter, reason, channel) of every notification sent about these letters."""
+    """(message, reason, channel) of every notification sent about these messages."""
     if not message_ids:
         return set()
     query = select(Notification.message_id, Notification.reason, Notification.channel).where(
@@ -173,7 +173,7 @@ def sent_notifications(session: Session, message_ids: Sequence[uuid.UUID]) -> se
 
 
 def insert_notifications(session: Session, rows: Sequence[dict]) -> set[uuid.UUID]:
-    """Returns the ids of the rows stored; a (letter, reason, channel) stored already is skipped."""
+    """Returns the ids of the rows stored; a (message, reason, channel) stored already is skipped."""
     return insert_ignoring_conflicts(
         session, Notification.__table__, rows, ["message_id", "reason", "channel"], returning="id"
     )

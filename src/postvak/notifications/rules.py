@@ -53,7 +53,7 @@ class MessageSummary:
 
     @property
     def asks_nothing(self) -> bool:
-        """No action, no deadline, no confirmation: such a letter may wait for the daily digest."""
+        """No action, no deadline, no confirmation: such a message may wait for the daily digest."""
         return self.action_kind in (None, "info") and self.due_date is None and not self.confirmation_required
 
 
@@ -64,7 +64,7 @@ def single_line(text: str, limit: int = 300) -> str:
 
 
 def action_expected(summary: MessageSummary, language: str) -> str:
-    """What the letter asks, in words ("betalen"); a letter that only wants its receipt confirmed
+    """What the message asks, in words ("betalen"); a message that only wants its receipt confirmed
     asks that ("bevestigen"); empty for no action or `info`."""
     words = _ACTIONS.get(language, _ACTIONS["nl"])
     kind = summary.action_kind or ("confirm" if summary.confirmation_required else "")
@@ -116,7 +116,7 @@ def reminder_due(
     now: datetime,
     unread_days: int = DEFAULT_UNREAD_DAYS,
 ) -> str | None:
-    """The reminder a letter needs now ("unread", "due-date" or None); never for read letters, never twice."""
+    """The reminder a message needs now ("unread", "due-date" or None): never when read, never twice."""
     if read or "due-date" in reminders_sent:  # the due-date reminder is the last one
         return None
     if due_date is not None:
@@ -131,10 +131,10 @@ def reminder_due(
 def reminder_times(
     delivered_at: datetime, due_date: date | None, unread_days: int = DEFAULT_UNREAD_DAYS
 ) -> dict[str, datetime]:
-    """When a new letter's reminders are due: "unread" after `unread_days`, "due-date" on the morning
+    """When a new message's reminders are due: "unread" after `unread_days`, "due-date" on the morning
     five days before the deadline. The deadline reminder is the last one: an unread reminder that
     would come after it (or after the deadline) is dropped, and so is a deadline reminder for a
-    letter delivered less than a day before it."""
+    message delivered less than a day before it."""
     times = {UNREAD: moments.shift_days(delivered_at, unread_days)}
     if due_date is not None:
         last_call = at_local_hour(moments.day_shift(due_date, -LAST_REMINDER_BEFORE_DUE.days), REMINDER_HOUR)
@@ -168,7 +168,7 @@ class Situation:
     reason: str
     read: bool
     binned: bool
-    already_sent: bool  # this (letter, reason, channel) was sent before
+    already_sent: bool  # this (message, reason, channel) was sent before
     reminders_sent: frozenset[str]
     delivered_at: datetime
     due_date: date | None

@@ -89,7 +89,7 @@ class Prepared:
     decision: str  # send | skip | digest | error
     state: MessageState | None = None
     reader: Reader | None = None
-    digest: list[MessageState] | None = None  # the letters of a daily digest
+    digest: list[MessageState] | None = None  # the messages of a daily digest
     since: datetime | None = None  # when the notification was first due (the 48 hours count from it)
     sent_before: bool = False  # recorded as sent by an earlier run: only its follow-ups may be missing
     error: str | None = None
@@ -175,7 +175,7 @@ class _Entry:
     notifications: list[dict] = field(default_factory=list)
     events: list[history.Event] = field(default_factory=list)
     follow_ups: list[NewJob] = field(default_factory=list)
-    told: list[MessageState] = field(default_factory=list)  # letters whose reminders to plan
+    told: list[MessageState] = field(default_factory=list)  # messages whose reminders to plan
     end: str = "finish"  # finish | retry | fail | park
     error: str | None = None
 
@@ -322,7 +322,7 @@ def _sms_follow_up(p: Prepared, *, failed: bool, now: datetime) -> list[NewJob]:
 
 
 def _told_events(message_id, sender_id, reason: str, channel: str, now: datetime) -> list[history.Event]:
-    """`notified` per channel for a new letter; one `reminded` per reminder (with its e-mail)."""
+    """`notified` per channel for a new message; one `reminded` per reminder (with its e-mail)."""
     if reason == NEW:
         return [_event(message_id, sender_id, "notified", now, channel)]
     return [_event(message_id, sender_id, "reminded", now, reason)] if channel == EMAIL else []
@@ -372,5 +372,5 @@ def record_sms_report(session: Session, *, provider_id: str, delivered: bool) ->
     else:
         detail = f"{_label(SMS, reason)}: the phone company could not deliver it"
         events = [_event(message_id, sender_id, "notification-failed", now, detail)]
-    # Reports are late by nature: the citizen may have deleted the letter meanwhile.
+    # Reports are late by nature: the citizen may have deleted the message meanwhile.
     history.append_allowed(session, events=events)

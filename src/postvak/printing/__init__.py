@@ -1,1 +1,1 @@
-"""Paper fallback: letters rendered to PDF and handed to a print provider in batches, each printed once."""
+"""Paper fallback: messages rendered to PDF and handed to a print provider in batches, each printed once."""

@@ -27,7 +27,7 @@ from postvak.printing.service import PRINT_BATCH_JOB, BatchToPrint, Exclusion, M
 
 log = structlog.get_logger("postvak.printing")
 
-READ_CHUNK = 20  # letters read per (short) transaction while a batch renders
+READ_CHUNK = 20  # messages read per (short) transaction while a batch renders
 ATTACHMENT_CACHE_BYTES = 64 * 1024 * 1024
 
 
@@ -37,8 +37,8 @@ def build_provider(settings: Settings) -> PrintProvider:
 
 class PrintLane:
     """The worker's lane for print batches: a batch takes seconds to render, so it gets a thread of its
-    own (a letter due for publication never waits behind one), and it renders outside any write
-    transaction (on SQLite one would hold every other writer up for as long), reading the letters
+    own (a message due for publication never waits behind one), and it renders outside any write
+    transaction (on SQLite one would hold every other writer up for as long), reading the messages
     in short transactions (on PostgreSQL a long one would hold back every sender's event feed).
 
     Should a batch outlast the worker's lease, a second worker may render it too: the provider
@@ -98,7 +98,7 @@ class PrintLane:
             log.info("print batch handed over", batch_id=str(batch.id), letters=len(printed))
 
     def _hand_over(self, batch: BatchToPrint) -> dict[uuid.UUID, int] | None:
-        """Render every letter into the provider's batch, fix its content, hand it over; None when empty."""
+        """Render every message into the provider's batch, fix its content, hand it over; None when empty."""
         writer = self.provider.start_batch(batch.id, batch.created_at)
         opened = _OpenedAttachments(self.keyring, self.blobs)
         try:
@@ -129,7 +129,7 @@ class PrintLane:
     def _add(
         self, writer, item: MessageToPrint, batch: BatchToPrint, opened: _OpenedAttachments
     ) -> Exclusion | None:
-        """Render one letter into the batch; a letter that cannot be rendered stays out, alone."""
+        """Render one message into the batch; a message that cannot be rendered stays out, alone."""
         assert item.message is not None
         try:
             attachments = [opened.read(blob) for blob in item.blobs]
@@ -167,7 +167,7 @@ def _describe(exc: Exception) -> str:
 
 
 class _OpenedAttachments:
-    """The batch's attachments, each opened once: a mailing's brochure goes with every letter of it."""
+    """The batch's attachments, each opened once: a mailing's brochure goes with every message of it."""
 
     def __init__(self, keyring: KeyRing, blobs: BlobStore) -> None:
         self.keyring = keyring

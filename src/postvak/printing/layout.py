@@ -1,7 +1,7 @@
 """Flowing text in the PDF standard fonts: each word measured once, lines broken greedily, placed as they are.
 
 fpdf2's own flowing text (write, multi_cell) re-measures a line for every character added to
-it, which cost about three quarters of a letter's rendering time; this does one pass.
+it, which cost about three quarters of a message's rendering time; this does one pass.
 """
 
 from __future__ import annotations

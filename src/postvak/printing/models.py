@@ -1,4 +1,4 @@
-"""Tables of the paper fallback: a record per letter asked to be printed, and the batches they go out in."""
+"""Tables of the paper fallback: a record per message asked to be printed, and the batches they go out in."""
 
 import uuid
 from datetime import datetime
@@ -11,11 +11,11 @@ from postvak.kit.sqltypes import UtcDateTime
 
 
 class PrintBatch(Base):
-    """Letters handed to the print provider together, under this id (the folder's name).
+    """Messages handed to the print provider together, under this id (the folder's name).
 
-    open: claimed, content may still shrink (a letter read meanwhile stays out); closed: the
-    letters still `claimed` in it are its content, for good; handed-over: done; empty: every
-    letter stayed out, nothing was handed over.
+    open: claimed, content may still shrink (a message read meanwhile stays out); closed: the
+    messages still `claimed` in it are its content, for good; handed-over: done; empty: every
+    message stayed out, nothing was handed over.
     """
 
     __tablename__ = "print_batches"
@@ -29,7 +29,7 @@ class PrintBatch(Base):
 
 
 class PrintRecord(Base):
-    """One letter asked to be printed. The primary key is what makes a letter print once: it is
+    """One message asked to be printed. The primary key is what makes a message print once: it is
     claimed for one batch only, and the claim is committed before anything is rendered.
 
     waiting-address: no address in the register (yet); claimed: in `batch_id`, on its way;

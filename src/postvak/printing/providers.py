@@ -27,7 +27,7 @@ STALE_PARTIAL_SECONDS = 3600
 
 @dataclass(frozen=True)
 class PrintItem:
-    """One letter of a batch, as the manifest lists it."""
+    """One message of a batch, as the manifest lists it."""
 
     message_id: uuid.UUID
     sender_name: str
@@ -41,12 +41,12 @@ class PrintItem:
 
 class BatchWriter(Protocol):
     def add(self, item: PrintItem, pdf: bytes) -> None:
-        """Take one letter's PDF into the batch (not yet handed over)."""
+        """Take one message's PDF into the batch (not yet handed over)."""
         ...
 
     def hand_over(self) -> dict[uuid.UUID, int]:
-        """Hand the batch over, completely or not at all; returns its letters (id → pages). When this batch
-        id was handed over already (by an earlier attempt), nothing is sent again and that batch's letters
+        """Hand the batch over, completely or not at all; returns its messages (id → pages). When this batch
+        id was handed over already (by an earlier attempt), nothing is sent again and that batch's messages
         are returned."""
         ...
 
@@ -57,14 +57,14 @@ class BatchWriter(Protocol):
 
 class PrintProvider(Protocol):
     def handed_over(self, batch_id: uuid.UUID) -> dict[uuid.UUID, int] | None:
-        """The letters (id → pages) of batch `batch_id` if it was handed over, else None."""
+        """The messages (id → pages) of batch `batch_id` if it was handed over, else None."""
         ...
 
     def start_batch(self, batch_id: uuid.UUID, created_at: datetime) -> BatchWriter: ...
 
 
 class FolderPrintProvider:
-    """Batches as folders: `<print dir>/<batch id>/` with `<message id>.pdf` per letter, `manifest.json`
+    """Batches as folders: `<print dir>/<batch id>/` with `<message id>.pdf` per message, `manifest.json`
     and `manifest.csv`.
 
     A batch is written under `.partial/` and appears by one rename of the complete folder, so a

@@ -1,11 +1,11 @@
-"""One letter as one PDF for print: an address page for a window envelope, the letter, its PDF attachments.
+"""One message as one PDF for print: an address page for a window envelope, the message, its PDF attachments.
 
 Page 1 is laid out for the left-hand window of the usual Dutch and European window envelopes
 (C5, C5/6, DL): their window starts 20 mm from the left edge, and with an A4 sheet folded in
 three it shows roughly 45 to 90 mm below the top (the address field of DIN 5008 form B, which
 NEN 1026-style envelopes follow). So: Postvak's return-address line at 45 mm, the address
 block from 50 mm, 85 mm wide; the sender, date and reference to the right of the window.
-The letter follows from page 2 — the sender, date, reference, subject, the Markdown body
+The message follows from page 2 — the sender, date, reference, subject, the Markdown body
 (headings, paragraphs, lists, emphasis; each link with its URL, since paper cannot be
 clicked), the action asked with its URL, and the due date — and then the pages of its PDF
 attachments as they are. Set in the PDF standard fonts: see text.py.
@@ -31,7 +31,7 @@ from postvak.printing.text import ENCODING, printable
 # The same Markdown subset the citizen's web shows (messages/render.py): no raw HTML, no images.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
 
-LEFT, RIGHT, TOP, BOTTOM = 25.0, 20.0, 20.0, 22.0  # page margins of the letter, mm
+LEFT, RIGHT, TOP, BOTTOM = 25.0, 20.0, 20.0, 22.0  # page margins of the message, mm
 WINDOW_X, WINDOW_Y, WINDOW_WIDTH = 20.0, 50.0, 85.0  # the address block behind the window, mm
 RETURN_Y = 45.0  # the return-address line just above it
 ASIDE_X = 120.0  # sender, date and reference beside the window
@@ -61,7 +61,7 @@ _MONTHS = (
 
 
 class RenderError(Exception):
-    """The letter cannot be laid out, or an attachment cannot be appended (a fault in the letter, not in
+    """The message cannot be laid out, or an attachment cannot be appended (a fault in the message, not in
     the machine: rendering it again fails again)."""
 
 
@@ -109,7 +109,7 @@ def render_message(
         return _with_attachments(bytes(document.output()), attachments)
     except RenderError:
         raise
-    except Exception as exc:  # fpdf2 and pikepdf raise many kinds; each means this letter cannot be printed
+    except Exception as exc:  # fpdf2 and pikepdf raise many kinds; each means this message cannot be printed
         raise RenderError(f"{type(exc).__name__} while laying out the letter") from exc
 
 

@@ -1,4 +1,4 @@
-"""Every query of the paper fallback: print records, batches, and the letters they print."""
+"""Every query of the paper fallback: print records, batches, and the messages they print."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class MessageFacts(NamedTuple):
 
 
 def message_facts(session: Session, message_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, MessageFacts]:
-    """What deciding about printing needs to know of each letter that exists."""
+    """What deciding about printing needs to know of each message that exists."""
     found = {}
     for chunk in _chunks(message_ids):
         query = (
@@ -66,7 +66,7 @@ def record_states(session: Session, message_ids: Iterable[uuid.UUID]) -> dict[uu
 
 
 def insert_records(session: Session, rows: Sequence[dict]) -> set[uuid.UUID]:
-    """Records for letters that have none yet; returns those inserted (a concurrent claim wins the others)."""
+    """Records for messages without one yet; returns those inserted (a concurrent claim wins the others)."""
     rows = sorted(rows, key=lambda r: r["message_id"])
     return insert_ignoring_conflicts(
         session, PrintRecord.__table__, rows, ["message_id"], returning="message_id"
@@ -129,7 +129,7 @@ def set_records(
     state: str,
     detail: str | None = None,
 ) -> set[uuid.UUID]:
-    """Move the batch's letters that are still `claimed` to `state`; returns those moved."""
+    """Move the batch's messages that are still `claimed` to `state`; returns those moved."""
     moved: set[uuid.UUID] = set()
     for chunk in _chunks(message_ids):
         statement = (
@@ -157,7 +157,7 @@ def set_pages(session: Session, pages: dict[uuid.UUID, int]) -> None:
 def messages_for_print(
     session: Session, message_ids: Sequence[uuid.UUID]
 ) -> list[tuple[Message, str, str, str]]:
-    """(letter, sender name, recipient type, recipient value) per letter, in id order."""
+    """(message, sender name, recipient type, recipient value) per message, in id order."""
     query = (
         select(Message, Sender.name, Mailbox.recipient_type, Mailbox.recipient_value)
         .join(Sender, Sender.id == Message.sender_id)
@@ -169,7 +169,7 @@ def messages_for_print(
 
 
 def attachment_blobs(session: Session, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Blob]]:
-    """The letters' attachments' stored files, in the letter's order."""
+    """The messages' attachments' stored files, in the message's order."""
     found: dict[uuid.UUID, list[Blob]] = {mid: [] for mid in message_ids}
     query = (
         select(MessageAttachment.message_id, Blob)
@@ -184,7 +184,7 @@ def attachment_blobs(session: Session, message_ids: Sequence[uuid.UUID]) -> dict
 
 
 def not_printed(session: Session, states: Sequence[str], limit: int) -> list[tuple[PrintRecord, str, str]]:
-    """(record, sender name, sender reference) of letters in `states`, oldest request first."""
+    """(record, sender name, sender reference) of messages in `states`, oldest request first."""
     query = (
         select(PrintRecord, Sender.name, Message.sender_reference)
         .join(Message, Message.id == PrintRecord.message_id)

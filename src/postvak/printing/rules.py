@@ -1,4 +1,4 @@
-"""Pure rules of the paper fallback: which letter may be printed, how claims are cut into batches."""
+"""Pure rules of the paper fallback: which message may be printed, how claims are cut into batches."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from postvak.messages.rules import ALLOWED
 
 PRINTED_EVENT = "fallback-printed"
 NOT_PRINTED_EVENT = "fallback-not-printed"  # quiet: the status stays, the detail says why
-MAX_BATCH_MESSAGES = 500  # a batch renders in well under the worker's lease (about 5 ms a letter)
+MAX_BATCH_MESSAGES = 500  # a batch renders in well under the worker's lease (about 5 ms a message)
 
 NO_ADDRESS = "not printed: the address register has no postal address for the recipient"
 NOT_RENDERED = "not printed: the letter could not be laid out for print"
@@ -24,9 +24,9 @@ T = TypeVar("T")
 
 
 def why_not_printable(*, status: str | None, paper_fallback: str) -> str | None:
-    """Why a letter in `status` is not printed, or None when it may be.
+    """Why a message in `status` is not printed, or None when it may be.
 
-    The history decides (a letter read, printed or ended is never printed); and a letter its
+    The history decides (a message read, printed or ended is never printed); and a message its
     sender marked `never` is not printed, whoever asks.
     """
     if paper_fallback == "never":

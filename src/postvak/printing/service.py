@@ -1,29 +1,29 @@
-"""Use cases of the paper fallback: print letters (once), and show the operator those that could not be.
+"""Use cases of the paper fallback: print messages (once), and show the operator those that could not be.
 
-How a letter is printed exactly once, whatever crashes when:
+How a message is printed exactly once, whatever crashes when:
 
 1. `print_messages` (called in a transaction of its caller: a job, a flow) writes a print
-   record per letter. Its primary key is the letter id, so a letter is claimed once, also
-   when two workers ask at the same time; a second request for a letter already claimed or
-   printed changes nothing. Claimed letters go into a batch (at most MAX_BATCH_MESSAGES) with
+   record per message. Its primary key is the message id, so a message is claimed once, also
+   when two workers ask at the same time; a second request for a message already claimed or
+   printed changes nothing. Claimed messages go into a batch (at most MAX_BATCH_MESSAGES) with
    an id of its own and a `print-batch` job — all in the caller's transaction: committed
    before anything is rendered, or not at all.
-2. The `print-batch` job (jobs.PrintLane) renders the batch's letters into the provider's
+2. The `print-batch` job (jobs.PrintLane) renders the batch's messages into the provider's
    batch under that same batch id. A rerun after a crash finds the same id and writes the
    same batch again (the provider's half-written batch is thrown away); the rendering is
    deterministic, so the files are the same too.
-3. Before handing the batch over, `close_batch` commits its content: letters that must stay
+3. Before handing the batch over, `close_batch` commits its content: messages that must stay
    out (read in the meantime, not renderable) leave the batch with their reason; the rest
    is the batch for good.
 4. The provider hands the batch over atomically and remembers that it did (the filesystem
    provider: one rename of a complete folder, and a ledger entry written before it), so
    asking it again for that batch id never hands over a second copy.
-5. `mark_batch_printed` then gives each letter of the batch `fallback-printed`, in the same
+5. `mark_batch_printed` then gives each message of the batch `fallback-printed`, in the same
    transaction that finishes the job; a record leaves `claimed` once, so a rerun of this step
    records nothing twice.
 
 A crash before 3 renders again; between 3 and 4 renders the fixed content again; between 4
-and 5 the provider answers that the batch is handed over, and only 5 is done. A letter
+and 5 the provider answers that the batch is handed over, and only 5 is done. A message
 without an address in the register gets `fallback-not-printed` (once, with the reason) and
 waits: the operator sees it (`postvak print waiting`) and `print_waiting_messages` tries it
 again once the register has its address.
@@ -119,7 +119,7 @@ def print_messages(
 
 
 def _wait_for_address(session, waiting, facts, states, now, outcome: PrintRequest) -> None:
-    """Records for letters without an address; the first time, the sender learns why (an event)."""
+    """Records for messages without an address; the first time, the sender learns why (an event)."""
     rows = [
         _record(m, facts[m], "waiting-address", now, detail=rules.NO_ADDRESS)
         for m in waiting
@@ -192,7 +192,7 @@ def _add_events(
     detail: str | None,
     event: str = rules.NOT_PRINTED_EVENT,
 ) -> list[uuid.UUID]:
-    """`event` for each letter whose history allows it now; returns those it was added to."""
+    """`event` for each message whose history allows it now; returns those it was added to."""
     added = history.append_allowed(
         session,
         events=[
@@ -215,7 +215,7 @@ class BatchToPrint:
 
 @dataclass(frozen=True)
 class Exclusion:
-    """Why a claimed letter stays out of its batch, and what its record becomes."""
+    """Why a claimed message stays out of its batch, and what its record becomes."""
 
     state: str  # left-out, waiting-address or failed
     detail: str
@@ -309,8 +309,8 @@ def _dutch_date(moment: datetime) -> date:
 
 
 def close_batch(session: Session, *, batch_id: uuid.UUID, exclusions: Mapping[uuid.UUID, Exclusion]) -> int:
-    """Just before the hand-over: the excluded letters leave the batch (their senders told where that is
-    news); the letters still claimed are its content. Returns how many that are (0: nothing to hand over)."""
+    """Just before the hand-over: the excluded messages leave the batch (their senders told where that is
+    news); the messages still claimed are its content. Returns how many that are (0: nothing to hand over)."""
     now = clock.now()
     for exclusion in set(exclusions.values()):
         ids = [m for m, e in exclusions.items() if e == exclusion]
@@ -393,6 +393,6 @@ def print_waiting_messages(session: Session, *, limit: int = rules.MAX_BATCH_MES
 
 
 def print_requested_messages(session: Session, payload: dict) -> None:
-    """The `print-letters` job: `{"messageIds": [...]}`, as flows queue it."""
+    """The `print-messages` job: `{"messageIds": [...]}`, as flows queue it."""
     ids = [parse_id(str(value)) for value in payload.get("messageIds", [])]
     print_messages(session, message_ids=[i for i in ids if i is not None])

@@ -1,6 +1,6 @@
 """Text for the PDF's built-in fonts: every character they cannot show gets a readable stand-in.
 
-The letters are set in the PDF standard fonts (Helvetica, Courier) with the WinAnsi
+The messages are set in the PDF standard fonts (Helvetica, Courier) with the WinAnsi
 (Windows-1252) encoding: every PDF reader and printer has them, nothing is embedded, and they
 cover all of Dutch — ë ï é ó ü, € „ “ ” ‘ ’ – — … • — and the rest of Western Europe. What they
 lack is spelled out: the ligature ĳ as "ij", Ł as "L", accented letters from elsewhere without

@@ -35,7 +35,7 @@ class ApiKey(Base):
 
 
 class MessageTypeSetting(Base):
-    """What a sender chose for its letters of one `messageType`; letters of other types get the defaults."""
+    """What a sender chose for its messages of one `messageType`; messages of other types get the defaults."""
 
     __tablename__ = "message_type_settings"
 

@@ -47,7 +47,7 @@ MESSAGE_TYPE_PATTERN = text_pattern()  # one line, no control or bidirectional-c
 
 
 def message_type_problem(message_type: str) -> str | None:
-    """A letter's `messageType` is matched exactly, so a setting's key is taken as given, not trimmed.
+    """A message's `messageType` is matched exactly, so a setting's key is taken as given, not trimmed.
 
     It follows the edge's rule for text (kit.text): no type needs a control character, and
     PostgreSQL cannot store NUL.
@@ -69,7 +69,7 @@ def unread_reminder_days_problem(days: int) -> str | None:
 def unread_reminder_days_for(
     configured: Mapping[tuple[uuid.UUID, str], int], sender_id: uuid.UUID, message_type: str | None
 ) -> int:
-    """After how many days an unread letter is reminded: its sender's setting for its type, or the default."""
+    """Days after which an unread message is reminded: the sender's setting for its type, or the default."""
     if message_type is None:
         return DEFAULT_UNREAD_REMINDER_DAYS
     return configured.get((sender_id, message_type), DEFAULT_UNREAD_REMINDER_DAYS)

@@ -112,7 +112,7 @@ def _page_languages(request: Request) -> dict[str, object]:
     """What every template knows: its language, and where the language switch leads."""
     language = language_of(request)
     other = "en" if language == "nl" else "nl"
-    # Back to the same page, without a one-time notice ("3 letters archived") shown again.
+    # Back to the same page, without a one-time notice ("3 messages archived") shown again.
     query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("notice", "count")]
     back = request.url.path + (f"?{urlencode(query)}" if query else "")
     return {"lang": language, "other_lang": other, "language_switch": _switch_url(other, back)}

@@ -78,10 +78,10 @@ async def problem_type_page(request: Request, slug: str) -> Response:
     return templates.TemplateResponse(request, "problem.html", {"problem": problem})
 
 
-# The problems a citizen's page about a letter (or folder) answers with a page of its own: which text
+# The problems a citizen's page about a message (or folder) answers with a page of its own: which text
 # letter_problem.html shows, and the status.
 _LETTER_PAGES: dict[type[Problem], tuple[str, int]] = {
-    NotFound: ("not_found", 404),  # also someone else's letter
+    NotFound: ("not_found", 404),  # also someone else's message
     IntegrityFailure: ("integrity", 500),
     ValidationFailed: ("bad_request", 400),
 }

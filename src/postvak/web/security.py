@@ -10,7 +10,7 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 HSTS = "max-age=63072000; includeSubDomains"
-# What a route sets itself on an answer that may show letters, so no browser or proxy stores it.
+# What a route sets itself on an answer that may show messages, so no browser or proxy stores it.
 NO_STORE = {"Cache-Control": "no-store"}
 # The sender API's documentation page (Swagger UI from our own files) is a page like the others;
 # only Swagger UI's stylesheet draws its icons as data: images.
@@ -22,7 +22,7 @@ _EVERYWHERE = {
     "x-content-type-options": "nosniff",
     # Not "no-referrer": with it, browsers send `Origin: null` on same-origin form posts, and
     # the Origin check against cross-site forms could no longer tell them apart. same-origin
-    # still sends nothing to other sites (the pay and respond links in letters).
+    # still sends nothing to other sites (the pay and respond links in messages).
     "referrer-policy": "same-origin",
 }
 _PAGES = {
@@ -39,7 +39,7 @@ class SecurityHeaders:
 
     The sender API's answers (/api/) are JSON and get no page headers, except its documentation
     page; everything that is not a static asset or the API is a citizen page or an answer
-    carrying letters, and is never stored by a browser or proxy (Cache-Control: no-store).
+    carrying messages, and is never stored by a browser or proxy (Cache-Control: no-store).
     Headers a route set itself are left alone.
     """
 

@@ -1,4 +1,4 @@
-"""Sender route for uploading a PDF once and referencing it from many letters."""
+"""Sender route for uploading a PDF once and referencing it from many messages."""
 
 import re
 from urllib.parse import unquote

@@ -1,4 +1,4 @@
-"""Request examples of the OpenAPI document: letters as Dutch government organisations send them.
+"""Request examples of the OpenAPI document: messages as Dutch government organisations send them.
 
 The BSNs are test numbers from the 9999… range: they pass the elfproef and belong to no one.
 """

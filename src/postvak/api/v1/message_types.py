@@ -1,4 +1,4 @@
-"""Sender routes for settings per message type: after how many days an unread letter is reminded."""
+"""Sender routes for settings per message type: after how many days an unread message is reminded."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ _DEFAULT = rules.DEFAULT_UNREAD_REMINDER_DAYS
 _RANGE = f"{rules.MIN_UNREAD_REMINDER_DAYS} to {rules.MAX_UNREAD_REMINDER_DAYS}"
 
 
-# `:path` so that every messageType a letter may carry can be addressed, a "/" included (as %2F).
+# `:path` so that every messageType a message may carry can be addressed, a "/" included (as %2F).
 _PATH = "/message-types/{messageType:path}"
 
 

@@ -1,4 +1,4 @@
-"""Sender routes for letters: deliver one, deliver a batch, read one back."""
+"""Sender routes for messages: deliver one, deliver a batch, read one back."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Citizen pages of the inbox: the letter list with filters and search, actions on many letters, the bin."""
+"""Citizen pages of the inbox: the message list with filters and search, actions on many messages, the bin."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def act_on_messages(
         else:
             changed = _USE_CASES[action](session, mailbox_id=citizen.mailbox_id, message_ids=ids)
     if action in ("bin", "purge") and back.startswith("/letters/"):
-        back = "/inbox"  # the letter is gone from where the citizen was
+        back = "/inbox"  # the message is gone from where the citizen was
     return RedirectResponse(back_with_notice(back, action, changed), status_code=303)
 
 

@@ -42,7 +42,7 @@ def citizen_page(
     *,
     status_code: int = 200,
 ) -> Response:
-    """A page of the signed-in citizen; never stored by a browser or proxy (it may show letters)."""
+    """A page of the signed-in citizen; never stored by a browser or proxy (it may show messages)."""
     request.state.language = citizen.language
     notice = request.query_params.get("notice")
     count = request.query_params.get("count", "")
@@ -72,7 +72,7 @@ def _without_param(target: str, name: str) -> str:
 
 
 class CitizenRoute(APIRoute):
-    """Turns the inbox's problems into pages: not found (also someone else's letter), integrity, bad input."""
+    """Turns the inbox's problems into pages: not found (also another's message), integrity, bad input."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -1,5 +1,5 @@
 """Settings pages of where and how often we reach the citizen: e-mail addresses, a mobile number for SMS,
-and a daily digest of the letters that ask nothing.
+and a daily digest of the messages that ask nothing.
 
 Addresses and numbers are verified with a 6-digit code (e-mail: the activation machinery), sent only
 after the commit and throttled per account. The last verified e-mail address cannot be removed.
@@ -105,12 +105,12 @@ def _email_code_form(
     return settings_subpage(request, citizen, "settings_code.html", context, status_code=status_code)
 
 
-# --- how often we e-mail: a daily digest of the letters that ask nothing ---------------------
+# --- how often we e-mail: a daily digest of the messages that ask nothing ---------------------
 
 
 @router.post("/settings/daily-digest")
 def choose_daily_digest(request: Request, checked: CitizenForm) -> Response:
-    """One e-mail a day for letters that ask nothing, or one each; anything but "on" is the default, each."""
+    """One e-mail a day for messages that ask nothing, or one each; anything but "on" is the default, each."""
     citizen, form = checked
     on = form.get("digest") == "on"
     with runtime_of(request).database.unit_of_work() as session:
