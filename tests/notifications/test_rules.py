@@ -113,8 +113,10 @@ def test_unread_after_seven_days_and_last_call_five_days_before_the_due_date():
         rules.reminder_due(reminders_sent=frozenset({"unread"}), now=delivered + timedelta(days=8), **kwargs)
         is None
     )
-    last_call = datetime(2027, 3, 26, 0, 0, tzinfo=UTC)
+    last_call = datetime(2027, 3, 26, 8, 0, tzinfo=UTC)  # 09:00 in Amsterdam (CET)
     assert rules.reminder_due(reminders_sent=frozenset({"unread"}), now=last_call, **kwargs) == "due-date"
+    early = last_call - timedelta(minutes=1)
+    assert rules.reminder_due(reminders_sent=frozenset({"unread"}), now=early, **kwargs) is None
     assert (
         rules.reminder_due(
             reminders_sent=frozenset({"unread"}), now=datetime(2027, 4, 2, tzinfo=UTC), **kwargs
@@ -289,3 +291,17 @@ def test_a_local_hour_exists_for_every_day(day, hour):
 def test_decisions_answer_for_any_date(reason, channel, delivered, now, due):
     situation = _situation(reason=reason, delivered_at=delivered, due_date=due, asks_nothing=due is None)
     assert rules.decide(situation, channel, now) in ("send", "skip", "digest")
+
+
+def test_an_unread_reminder_due_in_the_night_before_the_last_call_stays_an_unread_reminder():
+    """Found by hypothesis on PostgreSQL's run: the deadline window once began at midnight UTC, five days
+    before the due date, so an unread reminder planned for 00:00 became the due-date reminder at night."""
+    delivered, due = datetime(2026, 9, 2, tzinfo=UTC), date(2026, 11, 20)
+    times = rules.reminder_times(delivered, due, 74)
+    assert times["unread"] == datetime(2026, 11, 15, tzinfo=UTC) < times["due-date"]
+    kwargs = {"delivered_at": delivered, "read": False, "due_date": due, "unread_days": 74}
+    assert rules.reminder_due(reminders_sent=frozenset(), now=times["unread"], **kwargs) == "unread"
+    assert (
+        rules.reminder_due(reminders_sent=frozenset({"unread"}), now=times["due-date"], **kwargs)
+        == "due-date"
+    )

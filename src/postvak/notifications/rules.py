@@ -120,8 +120,9 @@ def reminder_due(
     if read or "due-date" in reminders_sent:  # the due-date reminder is the last one
         return None
     if due_date is not None:
-        deadline = datetime.combine(due_date, time.min, tzinfo=now.tzinfo)
-        if moments.shift(deadline, -LAST_REMINDER_BEFORE_DUE) <= now < deadline:
+        # The same moment reminder_times plans: an unread reminder due in the night before it stays one.
+        last_call = at_local_hour(moments.day_shift(due_date, -LAST_REMINDER_BEFORE_DUE.days), REMINDER_HOUR)
+        if last_call <= now < datetime.combine(due_date, time.min, tzinfo=UTC):
             return "due-date"
     if "unread" not in reminders_sent and now >= moments.shift_days(delivered_at, unread_days):
         return "unread"
