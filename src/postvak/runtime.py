@@ -19,8 +19,8 @@ from postvak.flows.publishing import publish_scheduled_message
 from postvak.inbox.jobs import PURGE_JOB, purge_bin
 from postvak.jobs.worker import Worker
 from postvak.keyfile import load_keyring
-from postvak.kit.crypto import KeyRing
 from postvak.kit import clock
+from postvak.kit.crypto import KeyRing
 from postvak.messages import history
 from postvak.messages.service import PUBLISH_JOB
 from postvak.notifications.lanes import EmailLane, SmsLane

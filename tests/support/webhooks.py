@@ -14,9 +14,9 @@ from postvak.jobs import repository as jobs
 from postvak.jobs.models import ClaimedJob
 from postvak.kit import clock
 from postvak.kit.netguard import Policy
+from postvak.messages.history import StoredEvent
 from postvak.runtime import Runtime
 from postvak.webhooks import service
-from postvak.messages.history import StoredEvent
 from postvak.webhooks.schemas import WebhookEndpointIn
 from tests.support.letters import SenderHandle
 

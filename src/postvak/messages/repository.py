@@ -49,7 +49,9 @@ def insert_events_returning(session: Session, rows: Sequence[dict]) -> list[tupl
         return []
     table = MessageEvent.__table__
     query = table.insert().returning(table.c.id, table.c.message_id, table.c.type)
-    return [(event_id, message_id, type_) for event_id, message_id, type_ in session.execute(query, list(rows))]
+    return [
+        (event_id, message_id, type_) for event_id, message_id, type_ in session.execute(query, list(rows))
+    ]
 
 
 def sender_of(session: Session, message_id: uuid.UUID) -> uuid.UUID | None:
