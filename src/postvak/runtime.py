@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from postvak.auth.service import forget_expired_throttles
@@ -18,12 +19,16 @@ from postvak.flows.publishing import publish_scheduled_message
 from postvak.inbox.jobs import PURGE_JOB, purge_bin
 from postvak.jobs.worker import Worker
 from postvak.keyfile import load_keyring
+from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
+from postvak.messages import history
 from postvak.messages.service import PUBLISH_JOB
 from postvak.notifications.lanes import EmailLane, SmsLane
 from postvak.notifications.sms import ConsoleSms, HttpGatewaySms, SmsProvider
 from postvak.printing.jobs import PrintLane
 from postvak.printing.service import PRINT_MESSAGES_JOB, print_requested_messages
+from postvak.webhooks.lanes import WebhookLane
+from postvak.webhooks.service import KEEP_DELIVERIES, plan_deliveries, prune_deliveries
 
 # Where the SMS gateway posts its signed delivery reports (received by the notifications domain).
 SMS_REPORTS_PATH = "/callbacks/sms"
@@ -52,6 +57,7 @@ def build_runtime(settings: Settings) -> Runtime:
     # The blob store first: a process stopped by a wrong setting has made no key file.
     blobs = build_blobs(settings)
     database = get_database(settings.resolved_database_url)
+    listen_to_status_events()
     return Runtime(
         settings=settings,
         database=database,
@@ -59,6 +65,12 @@ def build_runtime(settings: Settings) -> Runtime:
         blobs=blobs,
         sms=build_sms(settings),
     )
+
+
+def listen_to_status_events() -> None:
+    """Every status event, in the transaction that adds it, plans its webhook deliveries: messages
+    sits below webhooks, so it is told here rather than importing it (registering twice is once)."""
+    history.listen(plan_deliveries)
 
 
 def build_blobs(settings: Settings) -> BlobStore:
@@ -100,12 +112,14 @@ def job_handlers() -> dict:
 
 
 def build_worker(runtime: Runtime) -> Worker:
-    """The worker with all its lanes (single jobs, e-mail notifications, SMS notifications, print batches)
-    and its hourly housekeeping (finished jobs, expired log-in throttles)."""
+    """The worker with all its lanes (single jobs, e-mail notifications, SMS notifications, print batches,
+    webhook deliveries) and its hourly housekeeping (finished jobs, expired log-in throttles, old
+    webhook delivery attempts)."""
     lanes = [
         EmailLane(runtime.database, runtime.settings),
         SmsLane(runtime.database, runtime.settings, runtime.sms),
         PrintLane(runtime.database, runtime.settings, runtime.keyring, runtime.blobs),
+        WebhookLane(runtime.database, runtime.keyring, runtime.settings),
     ]
     return Worker(
         runtime.database,
@@ -114,5 +128,10 @@ def build_worker(runtime: Runtime) -> Worker:
         poll_seconds=runtime.settings.worker_poll_seconds,
         lease=timedelta(seconds=runtime.settings.worker_lease_seconds),
         max_failures=runtime.settings.job_max_failures,
-        chores={"throttles": forget_expired_throttles},
+        chores={"throttles": forget_expired_throttles, "webhook-deliveries": forget_old_deliveries},
     )
+
+
+def forget_old_deliveries(session: Session) -> int:
+    """One step of housekeeping: forget webhook delivery attempts older than KEEP_DELIVERIES."""
+    return prune_deliveries(session, before=clock.now() - KEEP_DELIVERIES)

@@ -5,17 +5,24 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pyotp
 import pytest
 from sqlalchemy import func, select
+from standardwebhooks.webhooks import Webhook
 
 from postvak.auth import credentials
 from postvak.citizens import service as citizens
 from postvak.citizens.models import Citizen, PendingChange
 from postvak.kit.crypto import KeyRing
+from postvak.runtime import build_worker
+from postvak.webhooks import service as webhooks
+from postvak.webhooks.models import WebhookEndpoint
 from tests.support.citizens import csrf_token_in, login_with_totp, make_citizen
 from tests.support.letters import letter
+from tests.support.receiver import receiver
+from tests.support.webhooks import add_endpoint
 
 
 @pytest.fixture
@@ -121,6 +128,50 @@ def test_keys_rotate_rewraps_citizens_secrets_so_the_old_key_can_go(postvak, run
             citizens.verify_phone_code(session, keyring=runtime.keyring, citizen_id=other.id, code=sms.code)
             == "ok"
         )
+
+
+def test_keys_rotate_rewraps_webhook_secrets_and_deliveries_still_verify(
+    postvak, runtime, client, sender, bsns
+):
+    """Both secrets of an endpoint in the middle of a secret rotation are re-wrapped: with the old key
+    gone from the key file, a delivery is still signed with both, and each verifies."""
+    runtime.settings = runtime.settings.model_copy(update={"webhooks_allow_private": True})
+    with receiver() as hooks:
+        endpoint_id, first = add_endpoint(runtime, sender, hooks.url())
+        with runtime.database.unit_of_work() as session:
+            second = webhooks.rotate_secret(
+                session, keyring=runtime.keyring, sender_id=sender.id, endpoint_id=str(endpoint_id)
+            ).secret
+        old_id = runtime.keyring.active_id
+
+        rotated = json.loads(postvak("keys", "rotate", "--json").stdout)
+        assert rotated["webhookSecrets"] == 1 and rotated["keyId"] != old_id
+        with runtime.database.unit_of_work(write=False) as session:
+            endpoint = session.get(WebhookEndpoint, endpoint_id)
+            assert endpoint.secret_kek_id == endpoint.previous_kek_id == rotated["keyId"]
+
+        key_file = runtime.settings.resolved_key_file
+        document = json.loads(key_file.read_text())
+        del document["keys"][old_id]
+        key_file.write_text(json.dumps(document))
+        runtime.keyring = KeyRing.load_or_create(key_file)
+
+        message_id = client.post("/api/v1/messages", json=letter(bsns[0], "ROT-WH"), headers=sender.headers)
+        worker = build_worker(runtime)
+        try:
+            for _ in range(100):
+                if len(hooks.received) >= 2:
+                    break
+                worker.run_once() or time.sleep(0.05)
+        finally:
+            for lane in worker.lanes:
+                if close := getattr(lane, "close", None):
+                    close()
+        requests = hooks.wait_for(2)
+    assert len(requests) == 2
+    for secret in (first, second):
+        bodies = [Webhook(secret).verify(r.body, r.headers) for r in requests]
+        assert {b["subject"] for b in bodies} == {message_id.json()["id"]}
 
 
 def test_db_upgrade_is_repeatable(postvak):

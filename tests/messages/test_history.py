@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
 from postvak.flows.delivery import deliver_messages
 from postvak.kit import clock
@@ -82,11 +83,61 @@ def test_a_new_letter_starts_its_history_with_accepted(runtime, sender, wrong):
         history.begin(session, events=[history.Event(message_id, sender.id, t, now) for t in wrong])
 
 
+@pytest.fixture
+def heard():
+    """What a listener registered with messages.history hears, call by call (with the session)."""
+    calls: list[tuple[Session, list[history.StoredEvent]]] = []
+
+    def listener(session: Session, *, events: list[history.StoredEvent]) -> None:
+        calls.append((session, list(events)))
+
+    history.listen(listener)
+    history.listen(listener)  # once is enough
+    yield calls
+    history.stop_listening(listener)
+
+
+def test_listeners_hear_each_added_event_with_its_id_in_the_same_session(runtime, sender, bsns, heard):
+    message_id = _unreachable_letter(runtime, sender, bsns[0], "HIST-4")
+    assert [e.type for e in heard[0][1]] == ["accepted", "unreachable"]  # begin: a new message's
+    now = clock.now()
+    events = [
+        history.Event(message_id, sender.id, "notified", now, "email"),  # dropped: not delivered
+        history.Event(message_id, sender.id, "delivered", now),
+        history.Event(message_id, sender.id, "notified", now, "email"),
+    ]
+    with runtime.database.unit_of_work() as session:
+        history.append_allowed(session, events=events)
+        history.append(session, events=[history.Event(message_id, sender.id, "read", now)])
+        again = history.Event(message_id, sender.id, "accepted", now)
+        assert history.append_allowed(session, events=[again]) == []  # nothing added: nobody is told
+        assert [s for s, _ in heard[1:]] == [session, session]
+    assert len(heard) == 3
+    with runtime.database.unit_of_work(write=False) as session:
+        stored = history.events_of(session, message_ids=[message_id])[message_id]
+    told = [e for _, events in heard for e in events]
+    assert told == [
+        history.StoredEvent(e.id, e.message_id, e.sender_id, e.type, clock.as_utc(e.at), e.detail)
+        for e in stored
+    ]
+
+
+def test_events_of_one_message_and_type_in_one_call_get_their_ids_in_order(runtime, sender, bsns, heard):
+    message_id = _unreachable_letter(runtime, sender, bsns[0], "HIST-5")
+    now = clock.now()
+    reminders = [history.Event(message_id, sender.id, "reminded", now, f"reminder {n}") for n in range(3)]
+    with runtime.database.unit_of_work() as session:
+        history.append(session, events=[history.Event(message_id, sender.id, "delivered", now), *reminders])
+    with runtime.database.unit_of_work(write=False) as session:
+        stored = history.events_of(session, message_ids=[message_id])[message_id]
+    assert [(e.event_id, e.detail) for e in heard[-1][1]] == [(e.id, e.detail) for e in stored[2:]]
+
+
 def _writers_of_events(path: Path) -> list[str]:
     """What in a source file writes status events other than through messages.history."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Attribute) and node.attr == "insert_events":
+        if isinstance(node, ast.Attribute) and node.attr.startswith("insert_events"):
             found.append("calls insert_events")
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             if node.value.id == "MessageEvent" and node.attr == "__table__":
@@ -123,12 +174,14 @@ def test_the_check_for_other_writers_finds_them(tmp_path):
     sneaky.write_text(
         "from sqlalchemy import insert\n"
         "def a(session, rows):\n    letters.insert_events(session, rows)\n"
+        "def a2(session, rows):\n    letters.insert_events_returning(session, rows)\n"
         "def b(session, rows):\n    session.execute(insert(MessageEvent), rows)\n"
         "def c(session):\n    session.add(MessageEvent(type='read'))\n"
         "def d(session, rows):\n    session.execute(MessageEvent.__table__.insert(), rows)\n"
         "def e(session):\n    return session.scalars(select(MessageEvent))\n"
     )
     assert sorted(_writers_of_events(sneaky)) == [
+        "calls insert_events",
         "calls insert_events",
         "constructs or inserts MessageEvent",
         "constructs or inserts MessageEvent",

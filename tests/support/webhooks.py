@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import event
@@ -13,9 +14,9 @@ from postvak.jobs import repository as jobs
 from postvak.jobs.models import ClaimedJob
 from postvak.kit import clock
 from postvak.kit.netguard import Policy
+from postvak.messages.history import StoredEvent
 from postvak.runtime import Runtime
 from postvak.webhooks import service
-from postvak.webhooks.rules import StatusEvent
 from postvak.webhooks.schemas import WebhookEndpointIn
 from tests.support.letters import SenderHandle
 
@@ -36,6 +37,27 @@ def add_endpoint(
     return uuid.UUID(created.id), created.secret
 
 
+@dataclass(frozen=True)
+class StatusEvent:
+    """A status event as messages.history hands it to webhooks, with its message's sender reference:
+    planned without storing a message (see `plan`)."""
+
+    event_id: int
+    message_id: uuid.UUID
+    sender_id: uuid.UUID
+    sender_reference: str
+    type: str
+    at: datetime
+    detail: str | None = None
+
+    def stored(self) -> StoredEvent:
+        return StoredEvent(self.event_id, self.message_id, self.sender_id, self.type, self.at, self.detail)
+
+
+def references_of(events: Sequence[StatusEvent]) -> dict[uuid.UUID, str]:
+    return {e.message_id: e.sender_reference for e in events}
+
+
 def status_event(sender: SenderHandle, event_id: int, type: str = "delivered", **fields) -> StatusEvent:
     values = {
         "event_id": event_id,
@@ -51,7 +73,9 @@ def status_event(sender: SenderHandle, event_id: int, type: str = "delivered", *
 
 def plan(runtime: Runtime, events: list[StatusEvent]) -> int:
     with runtime.database.unit_of_work() as session:
-        return service.plan_deliveries(session, events=events)
+        return service.plan_deliveries(
+            session, events=[e.stored() for e in events], references=references_of(events)
+        )
 
 
 def claim_deliveries(runtime: Runtime, now: datetime | None = None, limit: int = 1000) -> list[ClaimedJob]:

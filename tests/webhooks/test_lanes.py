@@ -19,7 +19,6 @@ from postvak.kit import clock
 from postvak.messages import repository as letters
 from postvak.webhooks import service
 from postvak.webhooks.lanes import WebhookLane
-from postvak.webhooks.rules import StatusEvent
 from tests.support.citizens import make_citizen
 from tests.support.letters import letter
 from tests.support.receiver import Reply, receiver
@@ -204,10 +203,8 @@ def test_a_delivered_letters_events_reach_the_senders_receiver(runtime, client, 
     assert answer.status_code == 201, answer.text
     message_id = answer.json()["id"]
     with runtime.database.unit_of_work(write=False) as session:
-        rows = letters.events_of(session, [uuid.UUID(message_id)])[uuid.UUID(message_id)]
-    events = [StatusEvent(e.id, e.message_id, e.sender_id, "WH-1", e.type, e.at, e.detail) for e in rows]
-    assert [e.type for e in events] == ["accepted", "delivered"]
-    assert plan(runtime, events) == 2
+        events = letters.events_of(session, [uuid.UUID(message_id)])[uuid.UUID(message_id)]
+    assert [e.type for e in events] == ["accepted", "delivered"]  # planned as they were stored
     worker = Worker(runtime.database, {}, lanes=[lane])
     rounds_until(worker, lambda: len(hooks.received) == 2)
     assert lane.wait_until_settled(30)
@@ -227,7 +224,7 @@ def test_a_delivered_letters_events_reach_the_senders_receiver(runtime, client, 
             "detail": None,
         }
     ids = {r.headers["webhook-id"] for r in hooks.received}
-    assert ids == {str(e.event_id) for e in events} == {r["id"] for r in received}
+    assert ids == {str(e.id) for e in events} == {r["id"] for r in received}
     assert all(orjson.loads(r.body)["time"] == orjson.loads(r.body)["data"]["at"] for r in hooks.received)
     with runtime.database.unit_of_work(write=False) as session:
         kinds = session.scalars(select(Job.kind).where(Job.done_at.is_(None))).all()

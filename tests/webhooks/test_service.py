@@ -16,7 +16,14 @@ from postvak.webhooks import rules, service
 from postvak.webhooks.models import WebhookEndpoint
 from postvak.webhooks.schemas import WebhookEndpointIn
 from tests.support.letters import register
-from tests.support.webhooks import add_endpoint, claim_deliveries, counting_statements, plan, status_event
+from tests.support.webhooks import (
+    add_endpoint,
+    claim_deliveries,
+    counting_statements,
+    plan,
+    references_of,
+    status_event,
+)
 
 URL = "http://127.0.0.1:9/hook"  # never called here
 
@@ -192,7 +199,9 @@ def test_planning_a_thousand_events_of_many_senders_takes_two_statements(runtime
     with runtime.database.unit_of_work() as session:
         session.execute(text("SELECT 1"))  # the transaction has begun, as it has when events are written
         with counting_statements(runtime.database.writer) as statements:
-            planned = service.plan_deliveries(session, events=events)
+            planned = service.plan_deliveries(
+                session, events=[e.stored() for e in events], references=references_of(events)
+            )
     mine = [e for e in events if e.sender_id == sender.id]
     assert planned == len(mine) + sum(e.type == "read" for e in mine) + sum(
         e.sender_id == other_sender.id for e in events
@@ -204,7 +213,8 @@ def test_events_of_senders_without_endpoints_take_one_statement(runtime, sender)
     with runtime.database.unit_of_work() as session:
         session.execute(text("SELECT 1"))
         with counting_statements(runtime.database.writer) as statements:
-            assert service.plan_deliveries(session, events=[status_event(sender, n) for n in range(50)]) == 0
+            events = [status_event(sender, n).stored() for n in range(1000)]
+            assert service.plan_deliveries(session, events=events) == 0
     assert len(statements) == 1
 
 

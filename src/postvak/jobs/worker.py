@@ -214,6 +214,8 @@ class Worker:
                 lane.idle()
                 self.stopping.wait(self.poll_seconds)
         lane.idle()
+        if close := getattr(lane, "close", None):  # a lane with work of its own in flight (webhooks)
+            close()
 
     def start_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run_forever, name="postvak-worker", daemon=True)

@@ -1,10 +1,12 @@
 """The one writer of messages' status histories: every status event is added here, and only where
-messages.rules lets it follow the message's status."""
+messages.rules lets it follow the message's status; and the one place that tells listeners (webhooks)
+of every event added, in the transaction that adds it."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -25,6 +27,39 @@ class Event(NamedTuple):
     type: str
     at: datetime
     detail: str | None = None
+
+
+class StoredEvent(NamedTuple):
+    """A status event as stored, with its id: the id the event feed gives and a webhook carries."""
+
+    event_id: int
+    message_id: uuid.UUID
+    sender_id: uuid.UUID
+    type: str
+    at: datetime
+    detail: str | None = None
+
+
+# listener(session, events=[StoredEvent, …]): called in the transaction that added the events.
+Listener = Callable[..., object]
+_listeners: list[Listener] = []
+
+
+def listen(listener: Listener) -> None:
+    """Call `listener(session, events=…)` each time events are added, in the same session, right after
+    they are written: what it writes commits or rolls back with them (the webhooks' outbox jobs).
+
+    The edge that builds the process registers the listeners (runtime.build_runtime), so that a
+    higher domain hears of every event while this one imports none. Registering twice registers once.
+    A listener that raises undoes the whole unit of work, as any failed write in it would.
+    """
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def stop_listening(listener: Listener) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
 
 
 def events_of(session: Session, *, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[MessageEvent]]:
@@ -93,16 +128,38 @@ def _allowed(
 
 
 def _insert(session: Session, events: Sequence[Event]) -> None:
-    repository.insert_events(
-        session,
-        [
-            {
-                "message_id": e.message_id,
-                "sender_id": e.sender_id,
-                "type": e.type,
-                "at": e.at,
-                "detail": e.detail,
-            }
-            for e in events
-        ],
-    )
+    if not events:
+        return
+    rows = [
+        {
+            "message_id": e.message_id,
+            "sender_id": e.sender_id,
+            "type": e.type,
+            "at": e.at,
+            "detail": e.detail,
+        }
+        for e in events
+    ]
+    listeners = list(_listeners)
+    if not listeners:
+        repository.insert_events(session, rows)
+        return
+    stored = _with_ids(events, repository.insert_events_returning(session, rows))
+    for listener in listeners:
+        listener(session, events=stored)
+
+
+def _with_ids(events: Sequence[Event], inserted: Sequence[tuple[int, uuid.UUID, str]]) -> list[StoredEvent]:
+    """Each event with the id it was stored under.
+
+    The database returns the rows of a multi-row insert in no promised order (asking for one makes
+    SQLite insert row by row), so they are paired by (message, type): within one statement ids grow
+    in the order of the rows, and the events of one message and type are taken in that order.
+    """
+    ids: dict[tuple[uuid.UUID, str], deque[int]] = defaultdict(deque)
+    for event_id, message_id, type_ in sorted(inserted):
+        ids[(message_id, type_)].append(event_id)
+    return [
+        StoredEvent(ids[(e.message_id, e.type)].popleft(), e.message_id, e.sender_id, e.type, e.at, e.detail)
+        for e in events
+    ]

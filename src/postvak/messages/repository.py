@@ -43,6 +43,17 @@ def insert_events(session: Session, rows: Sequence[dict]) -> None:
     insert_many(session, MessageEvent.__table__, rows)
 
 
+def insert_events_returning(session: Session, rows: Sequence[dict]) -> list[tuple[int, uuid.UUID, str]]:
+    """Insert events and return (id, message id, type) of each, in no particular order (batched)."""
+    if not rows:
+        return []
+    table = MessageEvent.__table__
+    query = table.insert().returning(table.c.id, table.c.message_id, table.c.type)
+    return [
+        (event_id, message_id, type_) for event_id, message_id, type_ in session.execute(query, list(rows))
+    ]
+
+
 def sender_of(session: Session, message_id: uuid.UUID) -> uuid.UUID | None:
     return session.scalar(select(Message.sender_id).where(Message.id == message_id))
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from postvak.kit.sql import insert_many
+from postvak.messages.models import Message
 from postvak.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
@@ -66,6 +67,12 @@ def enabled_endpoints(
         WebhookEndpoint.disabled_at.is_(None),
     )
     return [(endpoint_id, sender_id, types) for endpoint_id, sender_id, types in session.execute(query)]
+
+
+def sender_references(session: Session, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """message id → its sender reference (the messages table, read by primary key)."""
+    query = select(Message.id, Message.sender_reference).where(Message.id.in_(list(message_ids)))
+    return {message_id: reference for message_id, reference in session.execute(query)}
 
 
 def disable_endpoint(session: Session, endpoint_id: uuid.UUID, at: datetime, reason: str) -> None:

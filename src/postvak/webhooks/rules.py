@@ -9,32 +9,14 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import orjson
 
-# Every status event type a message can have or API.md names: an endpoint may ask for each. The same
-# list as messages.rules.API_EVENT_TYPES (a test keeps them equal): webhooks sits below messages,
-# whose history writer plans the deliveries, so it cannot import it.
-EVENT_TYPES = (
-    "accepted",
-    "scheduled",
-    "delivered",
-    "notified",
-    "notification-failed",
-    "reminded",
-    "read",
-    "confirmed",
-    "unreachable",
-    "fallback-printed",
-    "fallback-not-printed",
-    "never-read",
-    "never-confirmed",
-    "expired",
-    "deleted-by-recipient",
-    "withdrawn",
-)
+from postvak.messages.rules import API_EVENT_TYPES
+
+# Every status event type a message can have or API.md names: an endpoint may ask for each.
+EVENT_TYPES = API_EVENT_TYPES
 CLOUD_EVENT_TYPE_PREFIX = "nl.postvak.message."
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
@@ -49,19 +31,6 @@ LONGEST_WAIT = timedelta(hours=12)
 GIVE_UP_AFTER = timedelta(days=3)
 
 DELIVERED, RETRY, DISABLE = "delivered", "retry", "disable"
-
-
-@dataclass(frozen=True)
-class StatusEvent:
-    """A status event as it was stored: what plan_deliveries needs to queue its deliveries."""
-
-    event_id: int
-    message_id: uuid.UUID
-    sender_id: uuid.UUID
-    sender_reference: str
-    type: str
-    at: datetime
-    detail: str | None = None
 
 
 # --- secrets and signatures ----------------------------------------------------------------------

@@ -4,7 +4,7 @@ deliveries in the transaction that stores the event; perform one delivery attemp
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,9 +17,9 @@ from postvak.kit import clock
 from postvak.kit.crypto import IntegrityError, KeyRing, Sealed
 from postvak.kit.ids import new_id, parse_id
 from postvak.kit.netguard import Answer, GuardedClient, Policy, Refused, Unresolvable
+from postvak.messages.history import StoredEvent
 from postvak.webhooks import repository, rules
 from postvak.webhooks.models import WebhookEndpoint
-from postvak.webhooks.rules import StatusEvent
 from postvak.webhooks.schemas import (
     CreatedWebhookEndpointOut,
     WebhookEndpointIn,
@@ -29,6 +29,7 @@ from postvak.webhooks.schemas import (
 )
 
 DELIVERY_JOB = "webhook-delivery"
+_CHUNK = 1000  # message ids per query: a database takes only so many parameters
 
 
 # --- endpoints -----------------------------------------------------------------------------------
@@ -157,13 +158,18 @@ def _open(keyring: KeyRing, endpoint_id: uuid.UUID, sealed: bytes, key: bytes, k
 # --- planning --------------------------------------------------------------------------------------
 
 
-def plan_deliveries(session: Session, *, events: Sequence[StatusEvent]) -> int:
+def plan_deliveries(
+    session: Session, *, events: Sequence[StoredEvent], references: Mapping[uuid.UUID, str] | None = None
+) -> int:
     """Queue one delivery job per (event, enabled endpoint of its sender that wants its type), in the
-    caller's transaction; returns how many were queued.
+    caller's transaction; returns how many were queued. messages.history calls it for every event it
+    adds (runtime.build_runtime registers it), so the jobs commit or roll back with their events.
 
-    Two statements however many events: one query for the endpoints of every sender involved, one
-    insert of the jobs. A job's dedupe key is its endpoint and event, so planning an event twice
-    queues nothing twice.
+    Events of senders without endpoints cost one indexed query however many there are, and nothing
+    is cached between transactions. Otherwise three statements: the endpoints of every sender
+    involved, the sender references of the messages whose events are wanted (unless `references`
+    has them), one insert of the jobs. A job's dedupe key is its endpoint and event, so planning an
+    event twice queues nothing twice.
     """
     if not events:
         return 0
@@ -174,6 +180,18 @@ def plan_deliveries(session: Session, *, events: Sequence[StatusEvent]) -> int:
         by_sender.setdefault(sender_id, []).append((endpoint_id, event_types))
     if not by_sender:
         return 0
+    wanted = [
+        (e, endpoint_id)
+        for e in events
+        for endpoint_id, event_types in by_sender.get(e.sender_id, ())
+        if rules.wants(event_types, e.type)
+    ]
+    if not wanted:
+        return 0
+    known = dict(references or {})
+    missing = sorted({e.message_id for e, _ in wanted} - set(known))
+    for start in range(0, len(missing), _CHUNK):
+        known.update(repository.sender_references(session, missing[start : start + _CHUNK]))
     now = clock.now()
     planned = [
         NewJob(
@@ -183,7 +201,7 @@ def plan_deliveries(session: Session, *, events: Sequence[StatusEvent]) -> int:
                 "endpointId": str(endpoint_id),
                 "eventId": str(e.event_id),
                 "messageId": str(e.message_id),
-                "senderReference": e.sender_reference,
+                "senderReference": known[e.message_id],
                 "type": e.type,
                 "at": rules.rfc3339(e.at),
                 "detail": e.detail,
@@ -191,9 +209,7 @@ def plan_deliveries(session: Session, *, events: Sequence[StatusEvent]) -> int:
             },
             due_at=now,
         )
-        for e in events
-        for endpoint_id, event_types in by_sender.get(e.sender_id, ())
-        if rules.wants(event_types, e.type)
+        for e, endpoint_id in wanted
     ]
     jobs.enqueue_many(session, jobs=planned)
     return len(planned)
