@@ -14,6 +14,7 @@ from postvak.blobs.filesystem import FilesystemBlobStore
 from postvak.blobs.store import BlobStore
 from postvak.config import ConfigurationError, Settings
 from postvak.db import Database, get_database
+from postvak.flows.due_dates import DUE_DATE_JOB, end_due_date
 from postvak.flows.publishing import publish_scheduled_message
 from postvak.inbox.jobs import PURGE_JOB, purge_bin
 from postvak.jobs.worker import Worker
@@ -96,6 +97,7 @@ def job_handlers() -> dict:
         PUBLISH_JOB: publish_scheduled_message,
         PURGE_JOB: purge_bin,
         PRINT_MESSAGES_JOB: print_requested_messages,
+        DUE_DATE_JOB: end_due_date,
     }
 
 
