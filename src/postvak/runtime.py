@@ -14,7 +14,7 @@ from postvak.blobs.filesystem import FilesystemBlobStore
 from postvak.blobs.store import BlobStore
 from postvak.config import ConfigurationError, Settings
 from postvak.db import Database, get_database
-from postvak.flows.due_dates import DUE_DATE_JOB, end_due_date
+from postvak.flows.due_dates import DueDateLane
 from postvak.flows.publishing import publish_scheduled_message
 from postvak.inbox.jobs import PURGE_JOB, purge_bin
 from postvak.jobs.worker import Worker
@@ -97,16 +97,16 @@ def job_handlers() -> dict:
         PUBLISH_JOB: publish_scheduled_message,
         PURGE_JOB: purge_bin,
         PRINT_MESSAGES_JOB: print_requested_messages,
-        DUE_DATE_JOB: end_due_date,
     }
 
 
 def build_worker(runtime: Runtime) -> Worker:
-    """The worker with all its lanes (single jobs, e-mail notifications, SMS notifications, print batches)
-    and its hourly housekeeping (finished jobs, expired log-in throttles)."""
+    """The worker with all its lanes (single jobs, e-mail notifications, SMS notifications, ends of due
+    dates, print batches) and its hourly housekeeping (finished jobs, expired log-in throttles)."""
     lanes = [
         EmailLane(runtime.database, runtime.settings),
         SmsLane(runtime.database, runtime.settings, runtime.sms),
+        DueDateLane(runtime.database, max_failures=runtime.settings.job_max_failures),
         PrintLane(runtime.database, runtime.settings, runtime.keyring, runtime.blobs),
     ]
     return Worker(

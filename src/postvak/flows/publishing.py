@@ -22,7 +22,7 @@ def publish_scheduled_message(session: Session, payload: dict) -> None:
     inbox.file_stored_messages(session, message_ids=[message_id], now=now)
     if event == "delivered":
         notifications.notify_new_messages(session, message_ids=[message_id], now=now)
-    else:  # the print job prints it only if its sender chose this fallback
+    else:
         printing.plan_fallback_print(
             session, message_ids=[message_id], paper_fallback="if-unreachable", now=now
         )

@@ -402,16 +402,17 @@ def print_waiting_messages(session: Session, *, limit: int = rules.MAX_BATCH_MES
 def plan_fallback_print(
     session: Session, *, message_ids: Sequence[uuid.UUID], paper_fallback: str, now: datetime
 ) -> None:
-    """Queue the printing of these messages, of those whose sender chose `paper_fallback`, in the caller's
-    transaction (flows do, when a message turns out unreachable or unread by its dueDate).
+    """Queue the printing of those of these messages whose sender chose `paper_fallback`, in the caller's
+    transaction (flows do, when a message turns out unreachable or unread at the end of its dueDate).
 
     A job rather than print_messages at once: the transaction that finds a message unreachable
     (storing a thousand of them) never waits on, nor fails with, the paper fallback. The job is
     known by its first message: a message is planned once, in one transaction.
     """
-    if not message_ids:
+    facts = repository.message_facts(session, message_ids) if message_ids else {}
+    ids = sorted(m for m, fact in facts.items() if fact.paper_fallback == paper_fallback)
+    if not ids:
         return
-    ids = sorted(set(message_ids))
     jobs.enqueue(
         session,
         kind=PRINT_MESSAGES_JOB,
