@@ -15,6 +15,7 @@ from postvak.blobs.filesystem import FilesystemBlobStore
 from postvak.blobs.store import BlobStore
 from postvak.config import ConfigurationError, Settings
 from postvak.db import Database, get_database
+from postvak.flows.due_dates import DueDateLane
 from postvak.flows.publishing import publish_scheduled_message
 from postvak.inbox.jobs import PURGE_JOB, purge_bin
 from postvak.jobs.worker import Worker
@@ -112,12 +113,13 @@ def job_handlers() -> dict:
 
 
 def build_worker(runtime: Runtime) -> Worker:
-    """The worker with all its lanes (single jobs, e-mail notifications, SMS notifications, print batches,
-    webhook deliveries) and its hourly housekeeping (finished jobs, expired log-in throttles, old
-    webhook delivery attempts)."""
+    """The worker with all its lanes (single jobs, e-mail notifications, SMS notifications, ends of due
+    dates, print batches, webhook deliveries) and its hourly housekeeping (finished jobs, expired log-in
+    throttles, old webhook delivery attempts)."""
     lanes = [
         EmailLane(runtime.database, runtime.settings),
         SmsLane(runtime.database, runtime.settings, runtime.sms),
+        DueDateLane(runtime.database, max_failures=runtime.settings.job_max_failures),
         PrintLane(runtime.database, runtime.settings, runtime.keyring, runtime.blobs),
         WebhookLane(runtime.database, runtime.keyring, runtime.settings),
     ]

@@ -214,3 +214,135 @@ def test_https_urls_pass(url) -> None:
 )
 def test_other_urls_fail(url) -> None:
     assert not rules.is_https_url(url)
+
+
+# --- the end of a due date ------------------------------------------------------------------------
+
+_DUTCH = rules.DUTCH_TIME
+
+
+@pytest.mark.parametrize(
+    ("due", "end"),
+    [
+        # winter time (UTC+1): the next day starts at 23:00 UTC
+        (date(2027, 1, 15), datetime(2027, 1, 15, 23, 0, tzinfo=UTC)),
+        (date(2026, 12, 31), datetime(2026, 12, 31, 23, 0, tzinfo=UTC)),  # into the new year
+        # the last Sunday of March 2027 (the 28th) has 23 hours: the clocks go from 02:00 to 03:00
+        (date(2027, 3, 27), datetime(2027, 3, 27, 23, 0, tzinfo=UTC)),
+        (date(2027, 3, 28), datetime(2027, 3, 28, 22, 0, tzinfo=UTC)),
+        # summer time (UTC+2): the next day starts at 22:00 UTC
+        (date(2027, 7, 1), datetime(2027, 7, 1, 22, 0, tzinfo=UTC)),
+        # the last Sunday of October 2027 (the 31st) has 25 hours: the clocks go from 03:00 to 02:00
+        (date(2027, 10, 30), datetime(2027, 10, 30, 22, 0, tzinfo=UTC)),
+        (date(2027, 10, 31), datetime(2027, 10, 31, 23, 0, tzinfo=UTC)),
+        (date(2028, 2, 29), datetime(2028, 2, 29, 23, 0, tzinfo=UTC)),  # a leap day
+        (date(2036, 12, 1), datetime(2036, 12, 1, 23, 0, tzinfo=UTC)),  # the latest a new letter may have
+    ],
+)
+def test_a_due_date_ends_at_the_first_moment_of_the_next_dutch_day(due, end) -> None:
+    assert rules.due_date_end(due) == end
+    assert rules.due_date_end(due).utcoffset() == timedelta(0)
+
+
+def test_the_days_around_the_clock_changes_last_23_and_25_hours() -> None:
+    def length(day: date) -> timedelta:
+        return rules.due_date_end(day) - rules.due_date_end(day - timedelta(days=1))
+
+    assert length(date(2027, 3, 28)) == timedelta(hours=23)
+    assert length(date(2027, 10, 31)) == timedelta(hours=25)
+    assert length(date(2027, 10, 30)) == timedelta(hours=24)
+    assert length(date(2030, 3, 31)) == timedelta(hours=23)  # far ahead: the zone's rule, not a table
+
+
+def test_a_due_date_at_the_ends_of_the_calendar_ends_within_it() -> None:
+    assert rules.due_date_end(date.max) == datetime.max.replace(tzinfo=UTC)
+    assert rules.due_date_end(date.max - timedelta(days=1)) == datetime(9999, 12, 30, 23, 0, tzinfo=UTC)
+    assert rules.due_date_end(date.min) < rules.due_date_end(date(1, 1, 2))
+
+
+@given(st.dates(max_value=date.max - timedelta(days=1)))
+def test_a_due_date_ends_where_the_next_dutch_day_begins_at_any_date(due) -> None:
+    end = rules.due_date_end(due)
+    assert end.tzinfo is UTC
+    assert end.astimezone(_DUTCH).date() == due + timedelta(days=1)
+    assert end.astimezone(_DUTCH).time() == time(0)
+    assert (end - timedelta(microseconds=1)).astimezone(_DUTCH).date() == due
+    if due > date.min:
+        assert rules.due_date_end(due - timedelta(days=1)) < end
+
+
+@given(st.dates())
+def test_the_end_of_a_due_date_is_total(due) -> None:
+    assert rules.due_date_end(due) <= datetime.max.replace(tzinfo=UTC)
+
+
+DELIVERED = ["accepted", "delivered", "notified"]
+
+
+@pytest.mark.parametrize(
+    ("history", "confirmation_required", "events"),
+    [
+        (DELIVERED, False, ["never-read"]),
+        (["accepted", "unreachable"], False, ["never-read"]),  # waited in a mailbox nobody opened
+        (["accepted", "unreachable", "fallback-printed"], False, ["never-read"]),
+        (["accepted", "scheduled", "delivered"], False, ["never-read"]),
+        ([*DELIVERED, "read"], False, []),
+        ([*DELIVERED, "read"], True, ["never-confirmed"]),
+        ([*DELIVERED, "read", "confirmed"], True, []),
+        (DELIVERED, True, ["never-confirmed", "never-read"]),
+        ([*DELIVERED, "never-read"], False, []),  # once in a message's life
+        ([*DELIVERED, "never-confirmed", "never-read"], True, []),
+        ([*DELIVERED, "read", "never-confirmed"], True, []),
+        (["accepted", "scheduled"], False, []),  # not published (yet): never the citizen's to read
+        (["accepted", "scheduled", "withdrawn"], True, []),
+        ([], False, []),
+    ],
+)
+def test_what_the_end_of_a_due_date_adds(history, confirmation_required, events) -> None:
+    assert rules.due_date_events(history, confirmation_required=confirmation_required) == events
+
+
+@given(
+    st.lists(st.sampled_from(rules.EVENT_TYPES), max_size=10),
+    st.booleans(),
+)
+def test_the_end_of_a_due_date_follows_any_history_it_leaves_whole(events, confirmation_required) -> None:
+    """Whatever happened before, the events it adds (those the history allows) keep the history valid,
+    come once, and running it again adds nothing."""
+    history: list[str] = []
+    for event in ["accepted", "delivered", *events]:
+        try:
+            rules.current_status([*history, event])
+        except rules.InvalidTransition:
+            continue
+        history.append(event)
+    status, before = rules.current_status(history), list(history)
+    for event in rules.due_date_events(history, confirmation_required=confirmation_required):
+        assert event not in before
+        if event in rules.ALLOWED[status]:
+            history.append(event)
+            status = rules.status_after(status, event)
+    assert rules.current_status(history) == status
+    assert [
+        e
+        for e in rules.due_date_events(history, confirmation_required=confirmation_required)
+        if e in rules.ALLOWED[status]
+    ] == []
+
+
+def test_an_unread_letter_that_asked_for_confirmation_can_still_be_read_confirmed_or_printed() -> None:
+    history = [*DELIVERED, "never-confirmed", "never-read"]
+    assert rules.current_status(history) == "never-read"
+    assert rules.current_status([*history, "read", "confirmed"]) == "confirmed"
+    assert rules.current_status([*history, "fallback-printed"]) == "fallback-printed"
+    assert rules.current_status(["accepted", "unreachable", "never-confirmed", "never-read"]) == "never-read"
+    assert rules.current_status([*DELIVERED, "read", "never-confirmed", "confirmed"]) == "confirmed"
+
+
+def test_paper_when_unread_by_the_due_date_needs_a_due_date() -> None:
+    assert rules.paper_fallback_problem("if-unread-by-due-date", due_date=None) == (
+        "dueDate: required when paperFallback is if-unread-by-due-date"
+    )
+    assert rules.paper_fallback_problem("if-unread-by-due-date", due_date=date(2027, 3, 31)) is None
+    for other in ("never", "if-unreachable"):
+        assert rules.paper_fallback_problem(other, due_date=None) is None

@@ -14,13 +14,18 @@ from postvak.blobs.store import BlobStore
 from postvak.config import Settings
 from postvak.db import Database
 from postvak.errors import Problem
+from postvak.flows.due_dates import DueMessage, plan_due_date_ends
 from postvak.inbox import service as inbox
 from postvak.kit import clock
 from postvak.kit.crypto import KeyRing
 from postvak.messages import service as messages
 from postvak.notifications import service as notifications
+from postvak.printing import service as printing
 from postvak.senders import service as senders
 from postvak.senders.models import Sender
+
+# A message stored unreachable (its mailbox not activated) goes on paper at once when its sender asked.
+UNREACHABLE_FALLBACK = "if-unreachable"
 
 
 class Parts(Protocol):
@@ -63,8 +68,9 @@ def store_messages(
     now: datetime,
 ) -> list[messages.Outcome]:
     """The write transaction: the messages with their first events and jobs, each message not scheduled in
-    its mailbox, and a notification job for each one delivered into an activated mailbox (the outbox:
-    nobody is told of a message whose transaction rolls back)."""
+    its mailbox, a notification job for each one delivered into an activated mailbox, the end of each
+    dueDate, and the printing of those unreachable whose sender asked for that (the outbox: nobody is
+    told of, nothing is printed for, a message whose transaction rolls back)."""
     stored = messages.store_messages(
         session, keyring=keyring, sender_id=sender.id, drafts=drafts, staged=staged, now=now
     )
@@ -74,4 +80,26 @@ def store_messages(
             session, messages=[{**row, "sender_name": name} for row in stored.to_file], now=now
         )
     notifications.notify_new_messages(session, message_ids=stored.delivered, now=now)
+    delivered = set(stored.delivered)
+    printing.plan_fallback_print(
+        session,
+        message_ids=[
+            row["id"]
+            for row in stored.to_file
+            if row["id"] not in delivered and row["paper_fallback"] == UNREACHABLE_FALLBACK
+        ],
+        paper_fallback=UNREACHABLE_FALLBACK,
+        now=now,
+    )
+    plan_due_date_ends(session, messages=_with_due_dates(drafts, stored.outcomes))
     return stored.outcomes
+
+
+def _with_due_dates(drafts: list[messages.Draft], outcomes: list[messages.Outcome]) -> list[DueMessage]:
+    """The messages created now that have a dueDate (scheduled ones too: withdrawn, they get nothing)."""
+    by_index = {d.index: d.message for d in drafts}
+    return [
+        DueMessage(o.message_id, m.due_date, m.confirmation_required, m.paper_fallback)
+        for o in outcomes
+        if o.outcome == "created" and o.message_id and (m := by_index[o.index]).due_date is not None
+    ]

@@ -1,13 +1,14 @@
 """Pure rules of messages: limits, plausible dates, status transitions, and the idempotency fingerprint."""
 
 import hashlib
-from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import orjson
 
+from postvak.kit import moments
 from postvak.kit.text import text_problem
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -37,21 +38,26 @@ EVENT_TYPES = (
 )
 
 _ENDINGS = {"expired", "deleted-by-recipient"}
-_AFTER_DELIVERY = {"reminded", "read", "fallback-printed", "fallback-not-printed", "never-read"} | _ENDINGS
+# At the end of its dueDate a message not read gets `never-read`; one that asks for confirmation and is
+# not confirmed gets `never-confirmed` — before `never-read` when it was not read either, so that its
+# status says the more telling of the two (and lets it still be read, or printed).
+_DUE_DATE_PASSED = {"never-confirmed", "never-read"}
+_PAPER = {"fallback-printed", "fallback-not-printed"}
+_AFTER_DELIVERY = {"reminded", "read"} | _PAPER | _DUE_DATE_PASSED | _ENDINGS
 ALLOWED: dict[str | None, frozenset[str]] = {
     None: frozenset({"accepted"}),
     "accepted": frozenset({"scheduled", "delivered", "unreachable"}),
     "scheduled": frozenset({"delivered", "unreachable", "expired"}),
     "unreachable": frozenset(
-        {"delivered", "fallback-printed", "fallback-not-printed", "never-read", "expired"}
+        {"delivered", "fallback-printed", "fallback-not-printed", "expired"} | _DUE_DATE_PASSED
     ),
     "delivered": frozenset({"notified", "notification-failed"} | _AFTER_DELIVERY),
     "notified": frozenset({"notified", "notification-failed"} | _AFTER_DELIVERY),
     "read": frozenset({"notified", "notification-failed", "confirmed", "never-confirmed"} | _ENDINGS),
     "confirmed": frozenset(_ENDINGS),
-    "fallback-printed": frozenset({"read", "never-read"} | _ENDINGS),
+    "fallback-printed": frozenset({"read"} | _DUE_DATE_PASSED | _ENDINGS),
     "never-read": frozenset({"read", "fallback-printed", "fallback-not-printed"} | _ENDINGS),
-    "never-confirmed": frozenset({"confirmed"} | _ENDINGS),
+    "never-confirmed": frozenset({"confirmed", "never-read"} | _ENDINGS),
     "expired": frozenset(),
     "deleted-by-recipient": frozenset(),
 }
@@ -90,6 +96,27 @@ def delivery_events(*, scheduled: bool, mailbox_activated: bool) -> list[str]:
     if scheduled:
         return ["accepted", "scheduled"]
     return ["accepted", "delivered" if mailbox_activated else "unreachable"]
+
+
+def due_date_events(history: Sequence[str], *, confirmation_required: bool) -> list[str]:
+    """What a message gets at the end of its dueDate, from its history (event types) then:
+    `never-confirmed` when it asks for confirmation and is not confirmed, `never-read` when it is
+    not read; each once in a message's life.
+
+    Only a message that reached its mailbox (delivered, or waiting there as unreachable) gets them:
+    one still scheduled or withdrawn was never the citizen's to read. Should the deciding run late,
+    what happened until then counts: a message read meanwhile is not reported as never read (and so
+    never printed as unread).
+    """
+    seen = set(history)
+    if "withdrawn" in seen or not seen & {"delivered", "unreachable"}:
+        return []
+    events = []
+    if confirmation_required and not seen & {"confirmed", "never-confirmed"}:
+        events.append("never-confirmed")
+    if not seen & {"read", "never-read"}:
+        events.append("never-read")
+    return events
 
 
 def content_hash(canonical: dict) -> str:
@@ -131,6 +158,21 @@ def years_after(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
+
+
+def due_date_end(due: date) -> datetime:
+    """When a dueDate ends (UTC): the first moment of the next day in the Netherlands, in summer time or
+    not. Total: the calendar's last date ends at its last moment."""
+    if due >= date.max:
+        return moments.LATEST
+    return moments.in_utc(due + timedelta(days=1), time(0), DUTCH_TIME)
+
+
+def paper_fallback_problem(paper_fallback: str, *, due_date: date | None) -> str | None:
+    """Printing when a message is still unread at the end of its dueDate needs a dueDate."""
+    if paper_fallback == "if-unread-by-due-date" and due_date is None:
+        return "dueDate: required when paperFallback is if-unread-by-due-date"
+    return None
 
 
 def due_date_problem(due: date, *, today: date) -> str | None:

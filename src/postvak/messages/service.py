@@ -73,6 +73,8 @@ def check_message(raw: Any, *, index: int) -> Draft:
         raise ValidationFailed(describe_validation_error(exc)) from None
     if problem := bsn_problem(message.recipient.value):
         raise InvalidRecipient(f"recipient.value: {problem}")
+    if fault := rules.paper_fallback_problem(message.paper_fallback, due_date=message.due_date):
+        raise ValidationFailed(fault)
     if len(message.body.encode()) > rules.MAX_BODY_BYTES:
         raise PayloadTooLarge("body: a letter's body may be at most 1 MiB of UTF-8")
     inline: dict[int, bytes] = {}

@@ -36,5 +36,12 @@ def why_not_printable(*, status: str | None, paper_fallback: str) -> str | None:
     return None
 
 
+def why_not_asked(*, paper_fallback: str, asked_for: str | None) -> str | None:
+    """A request for one fallback's messages (the `if-unreachable` trigger, say) leaves the others alone."""
+    if asked_for is None or paper_fallback == asked_for:
+        return None
+    return f"the sender chose paper fallback {paper_fallback} for this letter, not {asked_for}"
+
+
 def batches(items: Sequence[T], size: int = MAX_BATCH_MESSAGES) -> list[list[T]]:
     return [list(items[start : start + size]) for start in range(0, len(items), size)]

@@ -71,14 +71,19 @@ class PrintRequest:
 
 
 def print_messages(
-    session: Session, *, message_ids: Sequence[uuid.UUID], batch_size: int = rules.MAX_BATCH_MESSAGES
+    session: Session,
+    *,
+    message_ids: Sequence[uuid.UUID],
+    paper_fallback: str | None = None,
+    batch_size: int = rules.MAX_BATCH_MESSAGES,
 ) -> PrintRequest:
     """Claim these messages for print and queue their batches (of `batch_size` at most); in the caller's
     transaction.
 
     A message is claimed when its history allows `fallback-printed`, its sender did not choose
-    `never`, and the register has its recipient's address. Without an address it waits (and
-    its sender sees why). Messages claimed, printed or left out before are not touched again.
+    `never` (nor, when `paper_fallback` is given, another fallback than that one), and the register
+    has its recipient's address. Without an address it waits (and its sender sees why). Messages
+    claimed, printed or left out before are not touched again.
     """
     outcome = PrintRequest()
     now = clock.now()
@@ -99,6 +104,8 @@ def print_messages(
             outcome.not_printed[message_id] = "no such letter"
         elif state is not None and state not in rules.RETRIED_STATES:
             outcome.not_printed[message_id] = f"already {state}"
+        elif reason := rules.why_not_asked(paper_fallback=fact.paper_fallback, asked_for=paper_fallback):
+            outcome.not_printed[message_id] = reason  # and a record it has stays as it is
         elif reason := rules.why_not_printable(status=status, paper_fallback=fact.paper_fallback):
             outcome.not_printed[message_id] = reason
             if state is not None:
@@ -392,7 +399,34 @@ def print_waiting_messages(session: Session, *, limit: int = rules.MAX_BATCH_MES
     return print_messages(session, message_ids=repository.ids_in_states(session, rules.RETRIED_STATES, limit))
 
 
+def plan_fallback_print(
+    session: Session, *, message_ids: Sequence[uuid.UUID], paper_fallback: str, now: datetime
+) -> None:
+    """Queue the printing of those of these messages whose sender chose `paper_fallback`, in the caller's
+    transaction (flows do, when a message turns out unreachable or unread at the end of its dueDate).
+
+    A job rather than print_messages at once: the transaction that finds a message unreachable
+    (storing a thousand of them) never waits on, nor fails with, the paper fallback. The job is
+    known by its first message: a message is planned once, in one transaction.
+    """
+    facts = repository.message_facts(session, message_ids) if message_ids else {}
+    ids = sorted(m for m, fact in facts.items() if fact.paper_fallback == paper_fallback)
+    if not ids:
+        return
+    jobs.enqueue(
+        session,
+        kind=PRINT_MESSAGES_JOB,
+        key=f"{PRINT_MESSAGES_JOB}:{paper_fallback}:{ids[0]}",
+        payload={"messageIds": [str(i) for i in ids], "paperFallback": paper_fallback},
+        due_at=now,
+    )
+
+
 def print_requested_messages(session: Session, payload: dict) -> None:
-    """The `print-messages` job: `{"messageIds": [...]}`, as flows queue it."""
+    """The `print-letters` job: `{"messageIds": [...], "paperFallback": ...}`, as plan_fallback_print queues
+    it (without paperFallback: whatever fallback their senders chose)."""
     ids = [parse_id(str(value)) for value in payload.get("messageIds", [])]
-    print_messages(session, message_ids=[i for i in ids if i is not None])
+    wanted = payload.get("paperFallback")
+    print_messages(
+        session, message_ids=[i for i in ids if i is not None], paper_fallback=str(wanted) if wanted else None
+    )
