@@ -36,7 +36,12 @@ router = APIRouter(tags=["statements"])
 )
 async def get_statement(
     request: Request,
-    month: str = Path(max_length=32, description="The month, `YYYY-MM` (Dutch time).", examples=["2027-03"]),
+    # The pattern is documented, not enforced here: any other text answers the precise 400 of the rule.
+    month: str = Path(
+        description="The month, `YYYY-MM` (Dutch time).",
+        examples=["2027-03"],
+        json_schema_extra={"pattern": "^[0-9]{4}-[0-9]{2}$"},
+    ),
     sender: Sender = Depends(current_sender),
 ) -> Response:
     runtime = runtime_of(request)
