@@ -34,6 +34,7 @@ DOMAINS = [
     "notifications",
     "printing",
     "webhooks",
+    "billing",  # reads the history of messages, notifications and printing; nothing reads billing
 ]
 
 

@@ -1,9 +1,11 @@
 """One Settings object, read from POSTVAK_* environment variables."""
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -75,6 +77,14 @@ class Settings(BaseSettings):
     # Tests only: the print provider pauses this long after each PDF and after the hand-over, so that a
     # crash test can kill a worker mid-batch. It only ever slows printing down; leave it 0.
     print_test_pause_seconds: float = 0.0
+
+    # Statements (GET /api/v1/statements/{YYYY-MM}, `postvak statements`): euros per unit, as decimals
+    # ("0.12"; never floats), at most four decimals. E-mails have no tariff: they are part of the letter's.
+    # The paper equivalent is what one letter costs a sender on paper (printing, envelope, postage).
+    tariff_letter: Decimal = Field(default=Decimal("0.10"), ge=0, decimal_places=4)
+    tariff_sms: Decimal = Field(default=Decimal("0.07"), ge=0, decimal_places=4)
+    tariff_print: Decimal = Field(default=Decimal("1.25"), ge=0, decimal_places=4)
+    tariff_paper_equivalent: Decimal = Field(default=Decimal("1.50"), ge=0, decimal_places=4)
 
     @property
     def resolved_database_url(self) -> str:

@@ -34,6 +34,11 @@ def problem_type_uri(base_url: str, slug: str) -> str:
     return f"{base_url.rstrip('/')}/problems/{slug}"
 
 
+class BadRequest(Problem):
+    slug, title, status = "bad-request", "Bad request", 400
+    explanation = "A value in the request's path or query cannot be read; the detail names it and says why."
+
+
 class Unauthorized(Problem):
     slug, title, status = "unauthorized", "Unauthorized", 401
     explanation = "The request has no API key, or the key is unknown or revoked."
@@ -104,6 +109,7 @@ class InternalError(Problem):
 PROBLEMS: dict[str, type[Problem]] = {
     cls.slug: cls
     for cls in (
+        BadRequest,
         Unauthorized,
         Forbidden,
         NotFound,
@@ -137,7 +143,7 @@ class ProblemOut(BaseModel):
     status: int = Field(description="The HTTP status code of the answer.", examples=[ValidationFailed.status])
     detail: str = Field(
         description="What was wrong with this request; for validation-failed every failing field, "
-        "\"field.path: what is wrong\" joined by \"; \" (a long list ends with \"and N more\").",
+        '"field.path: what is wrong" joined by "; " (a long list ends with "and N more").',
         examples=[
             "subject: String should have at most 255 characters; dueDate: must be a date as YYYY-MM-DD"
         ],

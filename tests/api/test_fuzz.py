@@ -40,19 +40,23 @@ def api_url(runtime):
 # BSN failing the elfproef, a dueDate in the past, a PDF with JavaScript, a body over 1 MiB of
 # UTF-8), and so may an upload (its PDF's insides) and a webhook endpoint (a URL whose host does
 # not resolve, as the document's own example here); a batch answers 200 with a problem per
-# schema-violating item, as the contract says. Everything else the document says is checked:
+# schema-violating item, as the contract says, and so does a reachability check (and 413, not 422,
+# for more than 10,000 recipients); a statement's month may be any text in the schema's pattern and
+# still no month (2026-13, 0999-01, one still to come: 400). Everything else the document says is checked:
 # schema-valid requests are accepted and schema-violating ones refused.
 _BEYOND_THE_SCHEMA = {
     "POST /messages": [positive_data_acceptance],
     "POST /attachments": [positive_data_acceptance],
     "POST /webhook-endpoints": [positive_data_acceptance],
     "POST /message-batches": [negative_data_rejection],
+    "POST /reachability-checks": [negative_data_rejection],
+    "GET /statements/{month}": [positive_data_acceptance],
 }
 
 
 def test_every_operation_is_fuzzed():
     operations = {result.ok().label for result in schema.get_all_operations()}
-    assert len(operations) == 13 and set(_BEYOND_THE_SCHEMA) <= operations
+    assert len(operations) == 15 and set(_BEYOND_THE_SCHEMA) <= operations
 
 
 @schema.parametrize()

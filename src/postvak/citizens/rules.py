@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit
@@ -146,3 +147,39 @@ def show_phone(number: str) -> str:
     if number.startswith("+316") and len(number) == 12:
         return f"+31 6 {number[4:8]} {number[8:]}"
     return number
+
+
+# --- reachability: may a sender's letter reach this person digitally? ------------------------------
+
+MAX_REACHABILITY_CHECKS = 10_000  # recipients in one check (API.md)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """What the reachability query knows about one recipient's mailbox, and nothing that would be
+    worth more than a yes or a no to the sender who asks."""
+
+    activated: bool  # the mailbox was activated (its citizen logged in and verified an address)
+    verified_email: bool  # at least one verified e-mail address
+    sms_chosen: bool  # a verified mobile number, with SMS notifications on
+    # The senders this citizen chose paper for. Today always empty: the choice does not exist yet.
+    # The relevance issue adds it (`/settings/senders`, preference `paper`); the reachability query
+    # then fills this set from that table in the same query, and nothing else here changes.
+    paper_chosen_for: frozenset[uuid.UUID] = frozenset()
+
+
+def chose_paper_for(sender_id: uuid.UUID, paper_chosen_for: frozenset[uuid.UUID]) -> bool:
+    """The hook of the citizen's choice of paper for one sender: their letters then go on paper, so the
+    citizen is not reachable digitally *for that sender* (for the others they still are)."""
+    return sender_id in paper_chosen_for
+
+
+def is_reachable(contact: Contact | None, *, sender_id: uuid.UUID) -> bool:
+    """Reachable: an activated mailbox, a verified channel to tell the citizen a letter arrived (an
+    e-mail address, or a phone with SMS on), and no choice of paper for this sender. No mailbox
+    (`None`) is not reachable."""
+    if contact is None or not contact.activated:
+        return False
+    if not (contact.verified_email or contact.sms_chosen):
+        return False
+    return not chose_paper_for(sender_id, contact.paper_chosen_for)

@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from postvak.citizens import repository, rules
 from postvak.citizens.models import Citizen, EmailAddress, PendingChange
-from postvak.errors import InvalidRecipient, NotFound, ValidationFailed
+from postvak.citizens.schemas import ReachabilityRecipient
+from postvak.errors import InvalidRecipient, NotFound, Problem, ValidationFailed
 from postvak.kit import clock
 from postvak.kit.bsn import bsn_problem
 from postvak.kit.crypto import KeyRing, Sealed
 from postvak.kit.ids import new_id, parse_id
+from postvak.kit.validation import describe_errors
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,44 @@ def ensure_mailboxes(
 ) -> dict[repository.RecipientKey, repository.MailboxRef]:
     """The mailbox of every (recipient type, value), created where there was none (messages are coming)."""
     return repository.ensure_mailboxes(session, recipients)
+
+
+@dataclass(frozen=True)
+class Reachability:
+    """The answer about one recipient of a check: reachable or not, or a problem with the recipient."""
+
+    index: int
+    reachable: bool
+    problem: Problem | None = None
+
+
+def check_reachability(
+    session: Session, *, sender_id: uuid.UUID, recipients: Sequence[Any]
+) -> list[Reachability]:
+    """Whether a letter from `sender_id` would reach each recipient digitally, in their order.
+
+    Each recipient is judged alone: a malformed one or a BSN that fails the elfproef is not reachable,
+    with a problem, and the others are answered. The valid ones are looked up in one query (however
+    many: API.md allows 10,000), and the same recipient twice is answered twice.
+    """
+    checked: list[tuple[int, str | None, Problem | None]] = []
+    for index, raw in enumerate(recipients):
+        try:
+            recipient = ReachabilityRecipient.model_validate(raw)
+        except ValidationError as exc:
+            checked.append((index, None, ValidationFailed(describe_errors(exc.errors(), whole="recipient"))))
+            continue
+        if problem := bsn_problem(recipient.value):
+            checked.append((index, None, InvalidRecipient(f"value: {problem}")))
+        else:
+            checked.append((index, recipient.value, None))
+    contacts = repository.contacts_of(session, "BSN", [value for _, value, _ in checked if value is not None])
+    return [
+        Reachability(index, False, problem)
+        if value is None
+        else Reachability(index, rules.is_reachable(contacts.get(value), sender_id=sender_id))
+        for index, value, problem in checked
+    ]
 
 
 def create_citizen(

@@ -1,5 +1,5 @@
 """The `postvak` command: serve, work, migrate and demo here; each group of commands in a module of its own
-(senders, citizens, keys, jobs, addresses, print) and `send` beside its batch client."""
+(senders, citizens, keys, jobs, addresses, print), `send` beside its batch client, and `statements`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from postvak.cli import addresses, citizens, jobs, keys, printing, senders
 from postvak.cli.output import out
 from postvak.cli.send import send
 from postvak.cli.startup import start_runtime
+from postvak.cli.statements import statements
 from postvak.config import get_settings
 
 app = typer.Typer(
@@ -84,6 +85,7 @@ def worker() -> None:
 
 
 app.command()(send)
+app.command()(statements)
 
 
 @app.command()

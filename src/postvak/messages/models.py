@@ -65,6 +65,7 @@ class MessageEvent(Base):
     __tablename__ = "message_events"
     __table_args__ = (
         Index("ix_message_events_feed", "sender_id", "tx_seq", "id"),
+        Index("ix_message_events_statement", "sender_id", "type", "at"),  # billing: a sender's month
         {"sqlite_autoincrement": True},
     )
 

@@ -19,6 +19,7 @@ class Notification(Base):
     __table_args__ = (
         UniqueConstraint("message_id", "reason", "channel"),
         Index("ix_notifications_reference", "channel", "reference"),
+        Index("ix_notifications_statement", "channel", "sent_at"),  # billing: a channel's sends in a month
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from postvak.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from postvak.kit import clock
-from postvak.kit.ids import new_id
+from postvak.kit.ids import new_id, parse_id
 from postvak.senders import repository, rules
 from postvak.senders.models import ApiKey, MessageTypeSetting, Sender
 from postvak.senders.schemas import MessageTypeSettingOut, MessageTypeSettingsOut
@@ -72,6 +72,18 @@ def authenticate_sender(session: Session, *, authorization: str | None) -> Sende
         raise Unauthorized("the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
     if sender.status != "active":
         raise Forbidden("this organisation is suspended and may not deliver letters")
+    return sender
+
+
+def find_sender(session: Session, *, oin: str | None = None, sender_id: str | None = None) -> Sender:
+    """The organisation with this OIN or id (operators name it so); NotFound when there is none."""
+    if oin is not None:
+        sender = repository.get_sender_by_oin(session, oin)
+    else:
+        parsed = parse_id(sender_id or "")
+        sender = repository.get_sender(session, parsed) if parsed else None
+    if sender is None:
+        raise NotFound("no organisation with this OIN" if oin is not None else "no organisation with this id")
     return sender
 
 

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from postvak.api.v1 import attachments, events, message_types, messages, webhook_endpoints
+from postvak.api.v1 import (
+    attachments,
+    events,
+    message_types,
+    messages,
+    reachability,
+    statements,
+    webhook_endpoints,
+)
 from postvak.api.v1.docs import add_docs
 from postvak.api.v1.openapi import build_openapi
+from postvak.citizens.schemas import ReachabilityCheckIn
 from postvak.kit.ratelimit import RateLimiter
 from postvak.messages.schemas import MessageBatchIn, MessageIn
 from postvak.runtime import Runtime
@@ -21,7 +30,7 @@ def build_api(runtime: Runtime) -> FastAPI:
     api.state.rate_limiter = RateLimiter(
         runtime.settings.sender_rate_per_second, runtime.settings.sender_rate_burst
     )
-    for module in (messages, attachments, events, message_types, webhook_endpoints):
+    for module in (messages, attachments, events, message_types, webhook_endpoints, reachability, statements):
         api.include_router(module.router)
     add_docs(api)
     install_api_handlers(api)
@@ -34,7 +43,7 @@ def build_api(runtime: Runtime) -> FastAPI:
                 build_openapi(
                     api,
                     runtime.settings.base_url,
-                    [MessageIn, MessageBatchIn, MessageTypeSettingIn, WebhookEndpointIn],
+                    [MessageIn, MessageBatchIn, MessageTypeSettingIn, WebhookEndpointIn, ReachabilityCheckIn],
                 )
             )
         return schema_cache

@@ -107,3 +107,16 @@ UPLOAD_ATTACHMENT: Examples = {
         "value": "%PDF-1.7\n%âãÏÓ\n1 0 obj\n",
     }
 }
+
+CHECK_REACHABILITY: Examples = {
+    "before-a-mailing": {
+        "summary": "Before a mailing: which recipients need a letter on paper?",
+        "value": {
+            "recipients": [
+                {"type": "BSN", "value": "999993653"},
+                {"type": "BSN", "value": "999990019"},
+                {"type": "BSN", "value": "999990020"},
+            ]
+        },
+    }
+}

@@ -91,6 +91,11 @@ def build_openapi(app: FastAPI, base_url: str, body_models: list[type[BaseModel]
             "name": "webhook-endpoints",
             "description": "URLs that receive the status events as they happen, signed (Standard Webhooks).",
         },
+        {
+            "name": "reachability",
+            "description": "Would letters sent now reach their recipients digitally? Yes or no, no more.",
+        },
+        {"name": "statements", "description": "A month's letters, e-mails, SMS and prints, and their cost."},
     ]
     components = doc.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
