@@ -34,11 +34,6 @@ def problem_type_uri(base_url: str, slug: str) -> str:
     return f"{base_url.rstrip('/')}/problems/{slug}"
 
 
-class BadRequest(Problem):
-    slug, title, status = "bad-request", "Bad request", 400
-    explanation = "A value in the request's path or query cannot be read; the detail names it and says why."
-
-
 class Unauthorized(Problem):
     slug, title, status = "unauthorized", "Unauthorized", 401
     explanation = "The request has no API key, or the key is unknown or revoked."
@@ -109,7 +104,6 @@ class InternalError(Problem):
 PROBLEMS: dict[str, type[Problem]] = {
     cls.slug: cls
     for cls in (
-        BadRequest,
         Unauthorized,
         Forbidden,
         NotFound,

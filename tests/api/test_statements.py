@@ -59,9 +59,9 @@ def test_the_tariffs_are_configuration(runtime, client, sender, bsns):
         ("%E2%80%AE2027-03", "month: give a month as YYYY-MM, e.g. 2027-03"),
     ],
 )
-def test_a_month_no_statement_can_cover_is_a_precise_400(client, sender, month, detail):
+def test_a_month_no_statement_can_cover_is_a_precise_problem(client, sender, month, detail):
     answer = client.get(f"/api/v1/statements/{month}", headers=sender.headers)
-    problem = assert_problem(answer, "bad-request", 400)
+    problem = assert_problem(answer, "validation-failed", 422)
     assert problem["detail"] == detail
     assert problem["instance"].startswith("/api/v1/statements/")
 

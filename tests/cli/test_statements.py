@@ -53,7 +53,7 @@ def test_the_operator_sees_the_same_figures_as_the_sender(runtime, client, sende
 @pytest.mark.parametrize(
     ("args", "error"),
     [
-        (("2026-13", "--oin", "00000001002220647000"), "bad-request"),
+        (("2026-13", "--oin", "00000001002220647000"), "validation-failed"),
         (("2027-01", "--oin", "00000001002220647999"), "not-found"),
         (("2027-01", "--sender", "not-an-id"), "not-found"),
         (("2027-01",), "validation-failed"),

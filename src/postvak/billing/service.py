@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from postvak.billing import repository, rules
 from postvak.billing.schemas import MoneyOut, StatementOut
 from postvak.config import Settings
-from postvak.errors import BadRequest
+from postvak.errors import ValidationFailed
 
 
 def tariffs_of(settings: Settings) -> rules.Tariffs:
@@ -29,12 +29,12 @@ def read_statement(
 ) -> StatementOut:
     """The statement of `month` (`YYYY-MM`, Dutch time) for one sender; the current month so far.
 
-    Raises BadRequest for a text that names no month a statement can cover (rules.read_month says why).
+    Raises ValidationFailed for a text that names no month a statement can cover (rules.read_month says why).
     """
     try:
         covered = rules.read_month(month, now=now)
     except rules.MonthProblem as problem:
-        raise BadRequest(str(problem)) from None
+        raise ValidationFailed(str(problem)) from None
     usage = repository.usage_of(session, sender_id, covered.starts_at, covered.ends_at)
     cost = rules.charges(usage, tariffs)
     return StatementOut(

@@ -10,7 +10,7 @@ from postvak.api.v1.deps import current_sender
 from postvak.api.v1.openapi import json_response, problem_responses
 from postvak.billing import service as billing
 from postvak.billing.schemas import StatementOut
-from postvak.errors import BadRequest, Forbidden, RateLimited, Unauthorized
+from postvak.errors import Forbidden, RateLimited, Unauthorized, ValidationFailed
 from postvak.kit import clock
 from postvak.runtime import runtime_of
 from postvak.senders.models import Sender
@@ -32,7 +32,7 @@ router = APIRouter(tags=["statements"])
     ),
     response_model=StatementOut,
     response_description="The month's usage and its cost.",
-    responses=problem_responses(Unauthorized, Forbidden, RateLimited, BadRequest),
+    responses=problem_responses(Unauthorized, Forbidden, RateLimited, ValidationFailed),
 )
 async def get_statement(
     request: Request,
