@@ -34,6 +34,7 @@ EVENT_TYPES = (
     "never-confirmed",
     "expired",
     "deleted-by-recipient",
+    "withdrawn",
 )
 
 _ENDINGS = {"expired", "deleted-by-recipient"}
@@ -41,7 +42,7 @@ _AFTER_DELIVERY = {"reminded", "read", "fallback-printed", "fallback-not-printed
 ALLOWED: dict[str | None, frozenset[str]] = {
     None: frozenset({"accepted"}),
     "accepted": frozenset({"scheduled", "delivered", "unreachable"}),
-    "scheduled": frozenset({"delivered", "unreachable", "expired"}),
+    "scheduled": frozenset({"delivered", "unreachable", "expired", "withdrawn"}),
     "unreachable": frozenset(
         {"delivered", "fallback-printed", "fallback-not-printed", "never-read", "expired"}
     ),
@@ -54,14 +55,14 @@ ALLOWED: dict[str | None, frozenset[str]] = {
     "never-confirmed": frozenset({"confirmed"} | _ENDINGS),
     "expired": frozenset(),
     "deleted-by-recipient": frozenset(),
+    "withdrawn": frozenset(),  # its sender took it back before publication: the citizen never sees it
 }
 # Events that are recorded but leave the status where it was.
 _QUIET = {"notification-failed", "reminded", "fallback-not-printed"}
 
-# What senders may see, as the API documents it: every event type above, and the ones API.md names
-# that no code raises yet (`withdrawn`: the DELETE of a scheduled message). A status is the type of
-# the last event that was not quiet.
-API_EVENT_TYPES = (*EVENT_TYPES, "withdrawn")
+# What senders may see, as the API documents it: every event type above. A status is the type of the
+# last event that was not quiet.
+API_EVENT_TYPES = EVENT_TYPES
 STATUSES = tuple(event for event in API_EVENT_TYPES if event not in _QUIET)
 
 
@@ -90,6 +91,27 @@ def delivery_events(*, scheduled: bool, mailbox_activated: bool) -> list[str]:
     if scheduled:
         return ["accepted", "scheduled"]
     return ["accepted", "delivered" if mailbox_activated else "unreachable"]
+
+
+def in_mailbox(status: str | None) -> bool:
+    """Whether a message in `status` belongs in its citizen's mailbox: not before its publication, and
+    never once its sender withdrew it."""
+    return status not in (None, "accepted", "scheduled", "withdrawn")
+
+
+def withdrawal_problem(*, status: str | None, publish_at: datetime | None, now: datetime) -> str | None:
+    """Why a message cannot be withdrawn, or None: only one still scheduled whose publishAt lies ahead.
+
+    The moment counts, not only the status: once publishAt has passed the publication job is due, and
+    whether the citizen may already see the letter must not depend on how busy the worker is.
+    """
+    if status == "withdrawn":
+        return "the letter was withdrawn before"
+    if status != "scheduled":
+        return f"the letter is {status or 'accepted'}: only a letter still scheduled can be withdrawn"
+    if publish_at is None or publish_at <= now:
+        return "its publishAt has passed: the letter is being published"
+    return None
 
 
 def content_hash(canonical: dict) -> str:
