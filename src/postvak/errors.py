@@ -146,7 +146,7 @@ class ProblemOut(BaseModel):
     status: int = Field(description="The HTTP status code of the answer.", examples=[ValidationFailed.status])
     detail: str = Field(
         description="What was wrong with this request; for validation-failed every failing field, "
-        '"field.path: what is wrong" joined by "; " (a long list ends with "and N more").',
+        "\"field.path: what is wrong\" joined by \"; \" (a long list ends with \"and N more\").",
         examples=[
             "subject: String should have at most 255 characters; dueDate: must be a date as YYYY-MM-DD"
         ],

@@ -282,3 +282,10 @@ def test_a_reference_no_letter_can_have_or_an_odd_query_is_refused(client, sende
 
 def test_a_lookup_needs_an_api_key(client):
     assert_problem(client.get("/api/v1/messages?senderReference=x"), "unauthorized", 401)
+
+
+def test_another_method_is_refused_naming_every_method_of_the_path(client, sender):
+    for path, allowed in (("/api/v1/messages", "GET, POST"), ("/api/v1/messages/x", "GET, DELETE")):
+        answer = client.put(path, headers=sender.headers, json={})
+        assert_problem(answer, "method-not-allowed", 405)
+        assert answer.headers["allow"] == allowed

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from postvak.api.v1 import examples
 from postvak.api.v1.deps import current_sender, json_body
-from postvak.api.v1.openapi import json_response, problem_responses, request_body
+from postvak.api.v1.openapi import json_response, other_methods, problem_responses, request_body
 from postvak.errors import (
     AttachmentRejected,
     DuplicateReference,
@@ -230,3 +230,8 @@ async def withdraw_message(
 
     await run_in_threadpool(run)
     return Response(status_code=204)
+
+
+# Last, so that every route of a path is tried first.
+router.routes.append(other_methods("/messages", "GET", "POST"))
+router.routes.append(other_methods("/messages/{messageId}", "GET", "DELETE"))
