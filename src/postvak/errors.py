@@ -64,6 +64,14 @@ class DuplicateReference(Problem):
     explanation = "This senderReference was used before with different content."
 
 
+class NotWithdrawable(Problem):
+    slug, title, status = "not-withdrawable", "Not withdrawable", 409
+    explanation = (
+        "Only a letter that is still scheduled, before its publishAt, can be withdrawn; this one "
+        "has been published (or withdrawn) already."
+    )
+
+
 class AttachmentRejected(Problem):
     slug, title, status = "attachment-rejected", "Attachment rejected", 422
     explanation = (
@@ -110,6 +118,7 @@ PROBLEMS: dict[str, type[Problem]] = {
         ValidationFailed,
         InvalidRecipient,
         DuplicateReference,
+        NotWithdrawable,
         AttachmentRejected,
         PayloadTooLarge,
         UnsupportedMediaType,

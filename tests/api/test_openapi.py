@@ -26,6 +26,7 @@ API_MD_SLUGS = {
     "payload-too-large",
     "unsupported-media-type",
     "rate-limited",
+    "not-withdrawable",
 }
 
 # API.md's status event types, every one of which the document must name.
@@ -55,7 +56,9 @@ def test_every_route_is_documented(document):
         ("/messages", "post"),
         ("/message-batches", "post"),
         ("/attachments", "post"),
+        ("/messages", "get"),
         ("/messages/{messageId}", "get"),
+        ("/messages/{messageId}", "delete"),
         ("/events", "get"),
         ("/message-types", "get"),
         ("/message-types/{messageType}", "put"),

@@ -85,8 +85,9 @@ def test_a_file_is_sent_in_batches_and_every_line_is_accounted_for(server, runti
     assert summary.rejected_by_type == {"validation-failed": 3, "invalid-recipient": 1}
     by_line = {r["line"]: r for r in summary.rejections}
     assert by_line[7]["senderReference"] == "BAD-BSN"
-    assert by_line[1200]["problem"]["detail"] == "line 1200: not valid JSON"
-    assert by_line[2100]["problem"]["detail"] == "line 2100: not a JSON object"
+    assert by_line[1200]["problem"]["detail"] == "not valid JSON"
+    assert by_line[2100]["problem"]["detail"] == "not a JSON object"
+    assert summary.rejected_lines == sorted(letters.bad_lines) and summary.exit_code == 1
     assert stored(runtime) == 2496
     printed = json.dumps(summary.as_dict()) + "\n".join(summary.lines())
     assert not any(bsn in printed for bsn in [*bsns, "123456789"])  # never a BSN in the output
@@ -130,12 +131,43 @@ def test_the_command_prints_one_json_object(server, runtime, sender, bsns, tmp_p
         "50",
         cwd=tmp_path,
     )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    assert done.returncode == 1, done.stderr  # a line was rejected
+    result = json.loads(done.stdout)  # the whole of stdout: exactly one object
     counts = (result["created"], result["existing"], result["rejected"], result["failedBatches"])
-    assert counts == (120, 0, 1, 0)
-    assert result["rejections"][0]["line"] == 122  # 120 letters, a blank line, then the broken one
+    assert counts == (120, 0, 1, 0) and (result["unsent"], result["stopped"]) == (0, None)
+    assert result["rejectedLines"] == [122]  # 120 letters, a blank line, then the broken one
+    [rejection] = result["rejections"]
+    assert (rejection["line"], rejection["problem"]["detail"]) == (122, "not valid JSON")
+    assert rejection["problem"]["type"].endswith("/problems/validation-failed")
     assert stored(runtime) == 120
+
+
+def test_the_command_exits_zero_only_when_every_line_was_delivered(server, sender, bsns, tmp_path):
+    letters = write_letters(tmp_path / "letters.jsonl", 40, bsns, bad=False)
+    done = run_cli(
+        str(letters.path), "--api-url", server, "--api-key", sender.api_key, "--json", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rejectedLines"] == []
+    again = run_cli(str(letters.path), "--api-url", server, "--api-key", sender.api_key, cwd=tmp_path)
+    assert again.returncode == 0 and "0 created, 40 existing" in again.stdout
+
+
+def test_the_command_names_each_rejected_line_once(server, sender, bsns, tmp_path):
+    path = tmp_path / "letters.jsonl"
+    good = [json.dumps(letter(bsns[n], f"ONCE-{n}")) for n in range(3)]
+    bad_bsn = json.dumps(letter("123456789", "ONCE-BAD"))
+    path.write_text("\n".join([good[0], good[1], bad_bsn, "{not json", good[2], "[1]"]) + "\n")
+    done = run_cli(str(path), "--api-url", server, "--api-key", sender.api_key, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    said = [" ".join(line.split()) for line in done.stdout.splitlines()]
+    assert "3 created, 0 existing (sent before), 3 rejected" in said
+    assert "line 4: not valid JSON" in said and "line 6: not a JSON object" in said
+    [line_3] = [line for line in said if line.startswith("line 3 ")]
+    assert line_3.startswith("line 3 (ONCE-BAD): recipient.value: ")
+    for number in (3, 4, 6):
+        assert sum(f"line {number}" in line for line in said) == 1, said
+    assert "123456789" not in done.stdout
 
 
 def test_a_wrong_api_key_stops_the_run_with_a_clear_message(server, runtime, bsns, tmp_path):
@@ -145,9 +177,13 @@ def test_a_wrong_api_key_stops_the_run_with_a_clear_message(server, runtime, bsn
     assert summary.failed_batches >= 1 and summary.created == 0
     assert summary.unsent == 300
     done = run_cli(str(letters.path), "--api-url", server, "--api-key", "pv_not-a-key", cwd=tmp_path)
-    assert done.returncode != 0
+    assert done.returncode == 2  # not a rejected line: the run itself could not be done
     said = " ".join(done.stdout.split())  # the console wraps long lines
     assert "the server refused the API key" in said and "check --api-key" in said
+    as_json = run_cli(str(letters.path), "--api-url", server, "--api-key", "pv_x", "--json", cwd=tmp_path)
+    assert as_json.returncode == 2
+    result = json.loads(as_json.stdout)
+    assert "API key" in result["stopped"] and result["unsent"] == 300 and result["created"] == 0
     assert stored(runtime) == 0
 
 

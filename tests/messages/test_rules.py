@@ -70,6 +70,57 @@ def test_ended_letters_accept_nothing(events) -> None:
                 rules.status_after(end, event)
 
 
+def test_only_a_scheduled_letter_can_be_withdrawn_and_then_nothing_follows() -> None:
+    assert rules.current_status(["accepted", "scheduled", "withdrawn"]) == "withdrawn"
+    assert [status for status, then in rules.ALLOWED.items() if "withdrawn" in then] == ["scheduled"]
+    for event in rules.EVENT_TYPES:
+        with pytest.raises(rules.InvalidTransition):
+            rules.status_after("withdrawn", event)
+
+
+@given(st.lists(st.sampled_from(rules.EVENT_TYPES), max_size=12))
+def test_a_letter_seen_in_a_mailbox_is_never_withdrawn(events) -> None:
+    """Whatever happens after publication, no history that put a letter in a mailbox allows `withdrawn`."""
+    status: str | None = None
+    shown = False
+    for event in ["accepted", *events]:
+        try:
+            status = rules.status_after(status, event)
+        except rules.InvalidTransition:
+            continue
+        shown |= rules.in_mailbox(status)
+        if shown:
+            assert status != "withdrawn" and "withdrawn" not in rules.ALLOWED[status]
+
+
+NOW = datetime(2027, 5, 3, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "status,publish_at,why",
+    [
+        ("scheduled", NOW + timedelta(seconds=1), None),
+        ("scheduled", NOW, "its publishAt has passed: the letter is being published"),
+        ("scheduled", NOW - timedelta(hours=1), "its publishAt has passed: the letter is being published"),
+        ("delivered", NOW - timedelta(hours=1), "the letter is delivered: only a letter still scheduled …"),
+        ("unreachable", None, "the letter is unreachable: only a letter still scheduled …"),
+        ("read", NOW + timedelta(days=1), "the letter is read: only a letter still scheduled …"),
+        ("withdrawn", NOW + timedelta(days=1), "the letter was withdrawn before"),
+    ],
+)
+def test_a_withdrawal_needs_a_scheduled_letter_whose_publish_at_lies_ahead(status, publish_at, why) -> None:
+    found = rules.withdrawal_problem(status=status, publish_at=publish_at, now=NOW)
+    if why is None or not why.endswith("…"):
+        assert found == why
+    else:
+        assert found == why.replace("…", "can be withdrawn")
+
+
+def test_only_published_letters_belong_in_a_mailbox() -> None:
+    assert not any(map(rules.in_mailbox, (None, "accepted", "scheduled", "withdrawn")))
+    assert all(map(rules.in_mailbox, ("delivered", "unreachable", "read", "fallback-printed", "expired")))
+
+
 def test_the_documented_statuses_are_exactly_those_a_letter_can_reach() -> None:
     """MessageOut.status is an enum of STATUSES: every status a history can lead to must be in it."""
     reached: set[str] = set()
@@ -81,9 +132,8 @@ def test_the_documented_statuses_are_exactly_those_a_letter_can_reach() -> None:
             if after not in reached:
                 reached.add(after)
                 waiting.append(after)
-    # withdrawn: API.md's answer to DELETE of a scheduled letter, which no code raises yet.
-    assert set(rules.STATUSES) == reached | {"withdrawn"}
-    assert set(rules.API_EVENT_TYPES) == set(rules.EVENT_TYPES) | {"withdrawn"}
+    assert set(rules.STATUSES) == reached
+    assert set(rules.API_EVENT_TYPES) == set(rules.EVENT_TYPES)
 
 
 def test_first_events_depend_on_schedule_and_activation() -> None:

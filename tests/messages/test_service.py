@@ -1,10 +1,10 @@
-"""Letters at the service level: sealed bodies, key rotation, scheduled publication by the worker."""
+"""Letters at the service level: sealed bodies, key rotation, scheduled publication by the worker, lookup."""
 
 import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, text, update
 
 from postvak.attachments import service as attachments
 from postvak.errors import IntegrityFailure
@@ -121,3 +121,37 @@ def test_a_failing_job_is_retried_later_not_lost(runtime):
     assert len(calls) == 2
     with runtime.database.unit_of_work(write=False) as session:
         assert jobs.pending_count(session) == 0
+
+
+def test_a_lookup_by_reference_is_one_query_in_the_reference_index(runtime, sender, bsns):
+    deliver_messages(runtime, sender=_sender(runtime, sender), items=[letter(bsns[0], "IDX-1")])
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    engine = runtime.database.reader
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with runtime.database.unit_of_work(write=False) as session:
+            assert (
+                messages.find_sent_messages(session, sender_id=sender.id, sender_reference="IDX-2").messages
+                == []
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    lookups = [s for s in statements if "FROM messages" in s]
+    assert len(lookups) == 1 and "sender_reference" in lookups[0]
+    query = "SELECT id FROM messages WHERE sender_reference = :r AND sender_id = :s"
+    with runtime.database.unit_of_work(write=False) as session:
+        if session.get_bind().dialect.name == "sqlite":
+            plan = session.execute(text(f"EXPLAIN QUERY PLAN {query}"), {"r": "IDX-2", "s": "x"})
+        else:  # a table of one row is read whole; forbid that to see the index the lookup has
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = session.execute(text(f"EXPLAIN {query}"), {"r": "IDX-2", "s": sender.id})
+        described = " ".join(str(row) for row in plan)
+    # SQLite: "USING INDEX sqlite_autoindex_messages_2 (sender_reference=? AND sender_id=?)";
+    # PostgreSQL: "Index Only Scan using messages_sender_reference_sender_id_key".
+    assert "sender_reference_sender_id" in described or "sender_reference=? AND sender_id=?" in described, (
+        described
+    )

@@ -57,11 +57,20 @@ class SendSummary:
     existing: int = 0
     rejected: int = 0
     failed_batches: int = 0
-    rejections: list[dict] = field(default_factory=list)
+    rejections: list[dict] = field(default_factory=list)  # the first MAX_REJECTIONS, with their problems
+    rejected_lines: list[int] = field(default_factory=list)  # every rejected line, in file order
     seconds: float = 0.0
     unsent: int = 0  # letters never judged: the run stopped, or the server did not answer
     stopped: str | None = None
     rejected_by_type: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """0: every letter delivered; 1: some lines rejected (fix them and send the file again);
+        2: the run stopped before every letter was judged (key, address, server: see `stopped`)."""
+        if self.stopped or self.unsent:
+            return 2
+        return 1 if self.rejected else 0
 
     def as_dict(self) -> dict:
         return {
@@ -72,6 +81,7 @@ class SendSummary:
             "failedBatches": self.failed_batches,
             "stopped": self.stopped,
             "rejectedByType": self.rejected_by_type,
+            "rejectedLines": self.rejected_lines,
             "rejections": self.rejections,
             "seconds": round(self.seconds, 3),
         }
@@ -91,7 +101,10 @@ class SendSummary:
             reference = f" ({item['senderReference']})" if item.get("senderReference") else ""
             lines.append(escape(f"  line {item['line']}{reference}: {item['problem'].get('detail', '')}"))
         if self.rejected > 10:
-            lines.append(f"  … and {self.rejected - 10:,} more; --json lists the first {MAX_REJECTIONS}")
+            lines.append(
+                f"  … and {self.rejected - 10:,} more; --json lists every rejected line "
+                f"(the first {MAX_REJECTIONS} with their problems)"
+            )
         if self.failed_batches:
             lines.append(f"{self.failed_batches} batch(es) failed as a whole")
         if self.stopped:
@@ -241,13 +254,14 @@ class Tally:
         self._lock = threading.Lock()
         self._by_type: Counter[str] = Counter()
         self._first: list[tuple[int, dict]] = []
+        self._lines: list[int] = []  # plain numbers: every rejected line stays cheap to keep
 
     def reject_locally(self, line: int, reason: str) -> None:
         problem = {
             "type": problem_type_uri(self.api_url, "validation-failed"),
             "title": "Validation failed",
             "status": 422,
-            "detail": f"line {line}: {reason}",
+            "detail": reason,  # the summary names the line, once
             "instance": f"#line-{line}",
         }
         with self._lock:
@@ -284,10 +298,12 @@ class Tally:
         self.summary.seconds = seconds
         self.summary.rejected_by_type = dict(self._by_type.most_common())
         self.summary.rejections = [item for _, item in sorted(self._first, key=lambda kept: -kept[0])]
+        self.summary.rejected_lines = sorted(self._lines)
         return self.summary
 
     def _reject(self, line: int, reference: str | None, problem: dict) -> None:
         self.summary.rejected += 1
+        self._lines.append(line)
         self._by_type[_slug(problem)] += 1
         # Batches finish out of order; a heap keyed on the negated line number keeps the first lines.
         kept = (-line, {"line": line, "senderReference": reference, "problem": problem})

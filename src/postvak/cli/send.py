@@ -17,7 +17,13 @@ def send(
     concurrency: int = typer.Option(4, min=1, max=16),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Send a JSON-lines file of letters through the API in batches, with a progress bar."""
+    """Send a JSON-lines file of letters through the API in batches, with a progress bar.
+
+    Exit status 0: every letter delivered.
+    1: some lines rejected; the summary names each once, with its problem.
+    2: the run stopped before every letter was sent (API key, address, server).
+    Sending the same file again is safe: letters delivered before answer 'existing'.
+    """
     from postvak.cli.batch_client import send_file
 
     summary = send_file(
@@ -30,5 +36,5 @@ def send(
         console=err,
     )
     emit(summary.as_dict(), as_json, summary.lines())
-    if summary.failed_batches:
-        raise typer.Exit(1)
+    if summary.exit_code:
+        raise typer.Exit(summary.exit_code)

@@ -321,8 +321,9 @@ def file_stored_messages(session: Session, *, message_ids: Sequence[uuid.UUID], 
 def deliver_waiting_messages(session: Session, *, mailbox_id: uuid.UUID) -> list[uuid.UUID]:
     """When a mailbox is activated: messages that waited as `unreachable` become `delivered`.
 
-    Call it in the transaction that activates the mailbox. It also files any message of the
-    mailbox that has no inbox line yet and is not scheduled. Returns the messages delivered now.
+    Call it in the transaction that activates the mailbox. It also files any message of the mailbox
+    that has no inbox line yet and belongs there (not scheduled, not withdrawn). Returns the messages
+    delivered now.
     """
     now = clock.now()
     unfiled = repository.unfiled_messages(session, mailbox_id)
@@ -330,7 +331,7 @@ def deliver_waiting_messages(session: Session, *, mailbox_id: uuid.UUID) -> list
     histories = history.types_of(session, message_ids=sorted(set(unfiled) | {mid for mid, _ in waiting}))
     statuses = {mid: message_rules.current_status(h) for mid, h in histories.items()}
     repository.file_stored_messages(
-        session, [mid for mid in unfiled if statuses[mid] not in (None, "accepted", "scheduled")], now
+        session, [mid for mid in unfiled if message_rules.in_mailbox(statuses[mid])], now
     )
     events = [
         history.Event(mid, sid, event, now)

@@ -63,12 +63,35 @@ def get_message(session: Session, sender_id: uuid.UUID, message_id: uuid.UUID) -
     return session.scalars(query).first()
 
 
-def get_message_with_mailbox(session: Session, message_id: uuid.UUID) -> tuple[Message, Mailbox] | None:
+def lock_message(session: Session, sender_id: uuid.UUID, message_id: uuid.UUID) -> Message | None:
+    """The sender's message, its row locked until the transaction ends (on PostgreSQL; SQLite's writers
+    are serial): a status change decided from its history cannot cross another one."""
+    query = (
+        select(Message)
+        .where(Message.id == message_id, Message.sender_id == sender_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(query).first()
+
+
+def get_by_reference(session: Session, sender_id: uuid.UUID, reference: str) -> Message | None:
+    """The sender's message with this reference: one lookup in the unique (reference, sender) index."""
+    query = select(Message).where(Message.sender_reference == reference, Message.sender_id == sender_id)
+    return session.scalars(query).first()
+
+
+def get_message_with_mailbox(
+    session: Session, message_id: uuid.UUID, *, lock: bool = False
+) -> tuple[Message, Mailbox] | None:
+    """The message and its mailbox; with `lock`, the message's row stays locked until the transaction ends."""
     query = (
         select(Message, Mailbox)
         .join(Mailbox, Mailbox.id == Message.mailbox_id)
         .where(Message.id == message_id)
     )
+    if lock:
+        query = query.with_for_update(of=Message).execution_options(populate_existing=True)
     row = session.execute(query).first()
     return (row[0], row[1]) if row else None
 

@@ -35,6 +35,7 @@ EVENT_TYPES = (
     "never-confirmed",
     "expired",
     "deleted-by-recipient",
+    "withdrawn",
 )
 
 _ENDINGS = {"expired", "deleted-by-recipient"}
@@ -47,7 +48,7 @@ _AFTER_DELIVERY = {"reminded", "read"} | _PAPER | _DUE_DATE_PASSED | _ENDINGS
 ALLOWED: dict[str | None, frozenset[str]] = {
     None: frozenset({"accepted"}),
     "accepted": frozenset({"scheduled", "delivered", "unreachable"}),
-    "scheduled": frozenset({"delivered", "unreachable", "expired"}),
+    "scheduled": frozenset({"delivered", "unreachable", "expired", "withdrawn"}),
     "unreachable": frozenset(
         {"delivered", "fallback-printed", "fallback-not-printed", "expired"} | _DUE_DATE_PASSED
     ),
@@ -60,14 +61,14 @@ ALLOWED: dict[str | None, frozenset[str]] = {
     "never-confirmed": frozenset({"confirmed", "never-read"} | _ENDINGS),
     "expired": frozenset(),
     "deleted-by-recipient": frozenset(),
+    "withdrawn": frozenset(),  # its sender took it back before publication: the citizen never sees it
 }
 # Events that are recorded but leave the status where it was.
 _QUIET = {"notification-failed", "reminded", "fallback-not-printed"}
 
-# What senders may see, as the API documents it: every event type above, and the ones API.md names
-# that no code raises yet (`withdrawn`: the DELETE of a scheduled message). A status is the type of
-# the last event that was not quiet.
-API_EVENT_TYPES = (*EVENT_TYPES, "withdrawn")
+# What senders may see, as the API documents it: every event type above. A status is the type of the
+# last event that was not quiet.
+API_EVENT_TYPES = EVENT_TYPES
 STATUSES = tuple(event for event in API_EVENT_TYPES if event not in _QUIET)
 
 
@@ -117,6 +118,27 @@ def due_date_events(history: Sequence[str], *, confirmation_required: bool) -> l
     if not seen & {"read", "never-read"}:
         events.append("never-read")
     return events
+
+
+def in_mailbox(status: str | None) -> bool:
+    """Whether a message in `status` belongs in its citizen's mailbox: not before its publication, and
+    never once its sender withdrew it."""
+    return status not in (None, "accepted", "scheduled", "withdrawn")
+
+
+def withdrawal_problem(*, status: str | None, publish_at: datetime | None, now: datetime) -> str | None:
+    """Why a message cannot be withdrawn, or None: only one still scheduled whose publishAt lies ahead.
+
+    The moment counts, not only the status: once publishAt has passed the publication job is due, and
+    whether the citizen may already see the letter must not depend on how busy the worker is.
+    """
+    if status == "withdrawn":
+        return "the letter was withdrawn before"
+    if status != "scheduled":
+        return f"the letter is {status or 'accepted'}: only a letter still scheduled can be withdrawn"
+    if publish_at is None or publish_at <= now:
+        return "its publishAt has passed: the letter is being published"
+    return None
 
 
 def content_hash(canonical: dict) -> str:

@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
+    TypeAdapter,
     field_validator,
     model_validator,
 )
@@ -297,6 +298,9 @@ EventType = Literal[rules.API_EVENT_TYPES]  # type: ignore[valid-type]
 Status = Literal[rules.STATUSES]  # type: ignore[valid-type]
 
 
+REFERENCE_ADAPTER: TypeAdapter[str] = TypeAdapter(Reference)
+
+
 def _about(description: str, examples: list[Any]) -> dict[str, Any]:
     return {"description": description, "examples": examples}
 
@@ -424,6 +428,33 @@ class MessageOut(ApiModel):
     )
     events: list[EventOut] = Field(
         description="Every status event so far, oldest first.", examples=[EVENT_EXAMPLES]
+    )
+
+
+MESSAGE_OUT_EXAMPLE = {
+    "id": ID_EXAMPLE,
+    "senderReference": REFERENCE_EXAMPLE,
+    "status": "notified",
+    "messageType": MESSAGE_TYPE_EXAMPLE,
+    "subject": SUBJECT_EXAMPLE,
+    "dueDate": "2027-03-31",
+    "action": ACTION_EXAMPLE,
+    "confirmationRequired": False,
+    "sensitive": False,
+    "publishAt": "2027-01-05T07:00:00Z",
+    "paperFallback": "if-unreachable",
+    "notification": NOTIFICATION_EXAMPLE,
+    "attachments": [ATTACHMENT_OUT_EXAMPLE],
+    "createdAt": "2027-01-05T07:00:00Z",
+    "events": EVENT_EXAMPLES,
+}
+
+
+class MessageListOut(ApiModel):
+    messages: list[MessageOut] = Field(
+        description="The sender's letters that match, each as GET /messages/{messageId} shows it; a "
+        "senderReference is unique per sender, so there is one at most. Empty when none matches.",
+        examples=[[MESSAGE_OUT_EXAMPLE]],
     )
 
 

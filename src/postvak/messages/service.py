@@ -1,4 +1,5 @@
-"""Use cases of messages: check and store (idempotently), publish when scheduled, read back, follow events."""
+"""Use cases of messages: check and store (idempotently), publish or withdraw when scheduled, read back, look
+up by reference, follow events."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from postvak.errors import (
     IntegrityFailure,
     InvalidRecipient,
     NotFound,
+    NotWithdrawable,
     PayloadTooLarge,
     Problem,
     ValidationFailed,
@@ -33,12 +35,14 @@ from postvak.kit.validation import describe_errors
 from postvak.messages import history, repository, rules
 from postvak.messages.models import Message, MessageAttachment
 from postvak.messages.schemas import (
+    REFERENCE_ADAPTER,
     Action,
     AttachmentOut,
     EventFeedOut,
     EventOut,
     FeedEventOut,
     MessageIn,
+    MessageListOut,
     MessageOut,
     Notification,
 )
@@ -290,7 +294,8 @@ def _write_first_events(session, sender_id, created, rows, links, boxes, now, re
 def publish_scheduled_message(session: Session, *, message_id: uuid.UUID | None, now: datetime) -> str | None:
     """A scheduled message reaches its publishAt: it gets `delivered` (`unreachable` while its mailbox is
     not activated), which is returned; None when it is unknown or no longer scheduled (a rerun)."""
-    found = repository.get_message_with_mailbox(session, message_id) if message_id else None
+    # Locked: a withdrawal at the same moment waits, then finds it no longer scheduled (or the reverse).
+    found = repository.get_message_with_mailbox(session, message_id, lock=True) if message_id else None
     if found is None:
         return None
     message, mailbox = found
@@ -301,12 +306,46 @@ def publish_scheduled_message(session: Session, *, message_id: uuid.UUID | None,
     return event
 
 
+def withdraw_message(session: Session, *, sender_id: uuid.UUID, message_id: str, now: datetime) -> None:
+    """The sender takes back a message still scheduled (its publishAt ahead): it gets `withdrawn`, and its
+    publication job will find it no longer scheduled, so the citizen never sees it.
+
+    Another sender's id, or an unknown one, is not found; a message in any other state (published,
+    withdrawn before, or due now) is not withdrawable. The message's row is locked, as publication
+    locks it: of a withdrawal and a publication at the same moment exactly one happens.
+    """
+    parsed = parse_id(message_id)
+    message = repository.lock_message(session, sender_id, parsed) if parsed else None
+    if message is None:
+        raise NotFound("no message with this id")
+    status = rules.current_status(history.types_of(session, message_ids=[message.id])[message.id])
+    if reason := rules.withdrawal_problem(status=status, publish_at=message.publish_at, now=now):
+        raise NotWithdrawable(reason)
+    history.append(session, events=[history.Event(message.id, sender_id, "withdrawn", now)])
+
+
 def get_sent_message(session: Session, *, sender_id: uuid.UUID, message_id: str) -> MessageOut:
     """The message as its sender sees it; another sender's id is not found."""
     parsed = parse_id(message_id)
     message = repository.get_message(session, sender_id, parsed) if parsed else None
     if message is None:
         raise NotFound("no message with this id")
+    return _sent_view(session, message)
+
+
+def find_sent_messages(session: Session, *, sender_id: uuid.UUID, sender_reference: str) -> MessageListOut:
+    """The sender's messages with this reference, as GET /messages/{id} shows each: one at most, as a
+    reference is unique per sender; none for another sender's reference. A reference no letter could
+    have (empty, over 64 characters, control characters) is refused, naming the parameter."""
+    try:
+        REFERENCE_ADAPTER.validate_python(sender_reference)
+    except ValidationError as exc:
+        raise ValidationFailed(describe_errors(exc.errors(), whole="senderReference")) from None
+    message = repository.get_by_reference(session, sender_id, sender_reference)
+    return MessageListOut(messages=[_sent_view(session, message)] if message else [])
+
+
+def _sent_view(session: Session, message: Message) -> MessageOut:
     events = repository.events_of(session, [message.id])[message.id]
     return MessageOut(
         id=str(message.id),

@@ -1,20 +1,22 @@
-"""Sender routes for messages: deliver one, deliver a batch, read one back."""
+"""Sender routes for messages: deliver one, deliver a batch, read one back, look one up by reference,
+withdraw one still scheduled."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from postvak.api.v1 import examples
 from postvak.api.v1.deps import current_sender, json_body
-from postvak.api.v1.openapi import json_response, problem_responses, request_body
+from postvak.api.v1.openapi import json_response, other_methods, problem_responses, request_body
 from postvak.errors import (
     AttachmentRejected,
     DuplicateReference,
     Forbidden,
     InvalidRecipient,
     NotFound,
+    NotWithdrawable,
     PayloadTooLarge,
     RateLimited,
     Unauthorized,
@@ -22,16 +24,19 @@ from postvak.errors import (
     ValidationFailed,
 )
 from postvak.flows.delivery import deliver_messages
-from postvak.kit.text import escape_controls
+from postvak.kit import clock
+from postvak.kit.text import SINGLE_LINE_PATTERN, escape_controls
 from postvak.kit.validation import join_faults
 from postvak.messages import rules
 from postvak.messages import service as messages
 from postvak.messages.schemas import (
     ID_EXAMPLE,
+    REFERENCE_EXAMPLE,
     BatchOut,
     BatchResultOut,
     MessageBatchIn,
     MessageIn,
+    MessageListOut,
     MessageOut,
 )
 from postvak.runtime import runtime_of
@@ -151,3 +156,82 @@ async def get_message(
             return messages.get_sent_message(session, sender_id=sender.id, message_id=messageId)
 
     return json_response(await run_in_threadpool(run), 200)
+
+
+@router.get(
+    "/messages",
+    operation_id="findMessages",
+    summary="Look up a letter by its senderReference",
+    description=(
+        "The sender's own letter with this senderReference, as GET /messages/{messageId} shows it, in "
+        "a list: empty when the sender has no letter with it (another organisation's reference included). "
+        "A reference no letter can have, a parameter given twice or any other parameter is refused "
+        "(validation-failed naming it)."
+    ),
+    response_model=MessageListOut,
+    responses=problem_responses(*_AUTH, ValidationFailed),
+)
+async def find_messages(
+    request: Request,
+    senderReference: str = Query(  # noqa: N803
+        description="The senderReference the letter was delivered with (1 to 64 characters).",
+        examples=[REFERENCE_EXAMPLE],
+        # Declared only: the service checks it, with the same words as a letter's senderReference.
+        json_schema_extra={"minLength": 1, "maxLength": 64, "pattern": SINGLE_LINE_PATTERN},
+    ),
+    sender: Sender = Depends(current_sender),
+) -> Response:
+    # A misspelt filter (`?reference=…`) must not pass for a lookup that found nothing.
+    query = request.query_params
+    faults = [
+        f"{escape_controls(name)}: not a parameter of this lookup (senderReference)"
+        for name in sorted(set(query) - {"senderReference"})
+    ]
+    if len(query.getlist("senderReference")) > 1:
+        faults.append("senderReference: given more than once")
+    if faults:
+        raise ValidationFailed(join_faults(faults))
+    runtime = runtime_of(request)
+
+    def run() -> MessageListOut:
+        with runtime.database.unit_of_work(write=False) as session:
+            return messages.find_sent_messages(session, sender_id=sender.id, sender_reference=senderReference)
+
+    return json_response(await run_in_threadpool(run), 200)
+
+
+@router.delete(
+    "/messages/{messageId}",
+    operation_id="withdrawMessage",
+    summary="Withdraw a letter that is still scheduled",
+    description=(
+        "Takes back a letter whose publishAt lies ahead: it gets the status and event `withdrawn`, and "
+        "the citizen never sees it (no mailbox, notification or print). A letter published already, "
+        "withdrawn before, or whose publishAt has passed answers 409 not-withdrawable. Another "
+        "organisation's message id answers 404."
+    ),
+    status_code=204,
+    response_class=Response,
+    response_description="The letter is withdrawn.",
+    responses=problem_responses(*_AUTH, NotFound, NotWithdrawable),
+)
+async def withdraw_message(
+    request: Request,
+    messageId: str = Path(  # noqa: N803
+        description="The message's id, as its delivery answered.", examples=[ID_EXAMPLE]
+    ),
+    sender: Sender = Depends(current_sender),
+) -> Response:
+    runtime = runtime_of(request)
+
+    def run() -> None:
+        with runtime.database.unit_of_work() as session:
+            messages.withdraw_message(session, sender_id=sender.id, message_id=messageId, now=clock.now())
+
+    await run_in_threadpool(run)
+    return Response(status_code=204)
+
+
+# Last, so that every route of a path is tried first.
+router.routes.append(other_methods("/messages", "GET", "POST"))
+router.routes.append(other_methods("/messages/{messageId}", "GET", "DELETE"))

@@ -9,9 +9,11 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from pydantic import BaseModel
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from postvak import API_VERSION, __version__
-from postvak.errors import InternalError, Problem, ProblemOut
+from postvak.errors import InternalError, MethodNotAllowed, Problem, ProblemOut
 
 _VERSION_HEADER = {"$ref": "#/components/headers/API-Version"}
 
@@ -19,6 +21,24 @@ _VERSION_HEADER = {"$ref": "#/components/headers/API-Version"}
 def json_response(model: BaseModel, status: int) -> Response:
     body = orjson.dumps(model.model_dump(mode="json", by_alias=True))
     return Response(body, status_code=status, media_type="application/json")
+
+
+class _OtherMethods:
+    """Answers 405 naming every method of a path. An ASGI app rather than a function, so that Starlette
+    routes every method to it."""
+
+    def __init__(self, methods: tuple[str, ...]) -> None:
+        self.allowed = ", ".join(methods)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise MethodNotAllowed(f"this path takes {self.allowed}", headers={"Allow": self.allowed})
+
+
+def other_methods(path: str, *methods: str) -> Route:
+    """A route answering 405 for `path` with an Allow header naming all its `methods`: Starlette would
+    name only those of the first route that matches the path. Append it after the path's own routes;
+    it is not an operation of the API."""
+    return Route(path, _OtherMethods(methods), include_in_schema=False)
 
 
 def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any]]:
