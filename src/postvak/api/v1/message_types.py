@@ -8,15 +8,12 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from postvak.api.v1 import examples
 from postvak.api.v1.deps import current_sender, json_body
-from postvak.api.v1.openapi import json_response, problem_responses, request_body
+from postvak.api.v1.openapi import json_response, other_methods, problem_responses, request_body
 from postvak.errors import (
     Forbidden,
-    MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     RateLimited,
@@ -137,16 +134,8 @@ async def remove_message_type_setting(
     return Response(status_code=204)
 
 
-class _OtherMethods:
-    """Answers 405 naming both methods: Starlette would name only the method of the first route that
-    matches the path (PUT). An ASGI app rather than a function, so that it matches every method."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raise MethodNotAllowed("this path takes PUT and DELETE", headers={"Allow": "PUT, DELETE"})
-
-
-# Last, so that PUT and DELETE reach their own routes first; not an operation of the API.
-router.routes.append(Route(_PATH, _OtherMethods(), include_in_schema=False))
+# Last, so that PUT and DELETE reach their own routes first.
+router.routes.append(other_methods(_PATH, "PUT", "DELETE"))
 
 
 def _setting_in(raw: Any) -> MessageTypeSettingIn:

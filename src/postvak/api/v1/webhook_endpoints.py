@@ -8,15 +8,12 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from postvak.api.v1 import examples
 from postvak.api.v1.deps import current_sender, json_body
-from postvak.api.v1.openapi import json_response, problem_responses, request_body
+from postvak.api.v1.openapi import json_response, other_methods, problem_responses, request_body
 from postvak.errors import (
     Forbidden,
-    MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     RateLimited,
@@ -188,22 +185,9 @@ async def rotate_webhook_secret(
     return json_response(await run_in_threadpool(run), 201)
 
 
-class _OtherMethods:
-    """Answers 405 naming every method of the path: Starlette would name only those of the first route
-    that matches it. An ASGI app rather than a function, so that it matches every method."""
-
-    def __init__(self, *methods: str) -> None:
-        self.allowed = ", ".join(methods)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raise MethodNotAllowed(f"this path takes {self.allowed}", headers={"Allow": self.allowed})
-
-
-# Last, so that every route of the path is tried first; not operations of the API.
-router.routes.append(Route("/webhook-endpoints", _OtherMethods("GET", "POST"), include_in_schema=False))
-router.routes.append(
-    Route("/webhook-endpoints/{endpointId}", _OtherMethods("GET", "DELETE"), include_in_schema=False)
-)
+# Last, so that every route of the path is tried first.
+router.routes.append(other_methods("/webhook-endpoints", "GET", "POST"))
+router.routes.append(other_methods("/webhook-endpoints/{endpointId}", "GET", "DELETE"))
 
 
 def _endpoint_in(raw: Any) -> WebhookEndpointIn:
